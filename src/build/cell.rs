@@ -1,0 +1,323 @@
+//! One cell: verified configure (skipped when the build dir already has this exact
+//! configuration), then the build, then diagnostics.
+
+use super::{CellResult, Event, Jobs, Stage, Timings, Verdict};
+use crate::diag::{self, Diagnostic, ParseContext, Severity, Tool};
+use crate::error::{IoContext, Result};
+use crate::kconfig::{self, Base};
+use crate::plan::Cell;
+use crate::source::{FileLock, SourceTree};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc::Sender;
+use std::time::Instant;
+
+/// A kernel build dir (O=) for one (source, cell configuration); shared by every run, stage
+/// and test that builds the same thing, under a lock.
+#[derive(Debug, Clone)]
+pub struct BuildDir {
+    pub path: PathBuf,
+    pub lock: PathBuf,
+}
+
+pub fn build_dir_for(root: &Path, src: &SourceTree, c: &Cell) -> BuildDir {
+    let path = root.join(&src.key).join(format!("{}-{}", c.id, c.config_key()));
+    let lock = root.join(&src.key).join(format!("{}-{}.lock", c.id, c.config_key()));
+    BuildDir { path, lock }
+}
+
+const STAMP: &str = ".kcross-configured";
+
+/// `make -C srctree O=dir ARCH=.. CROSS_COMPILE=.. [make_args] targets...`; every value is one
+/// argv element.
+pub fn make_command(src_root: &Path, build_dir: &Path, c: &Cell, targets: &[String]) -> Command {
+    let mut cmd = Command::new("make");
+    cmd.arg("-C").arg(src_root);
+    cmd.arg(format!("O={}", build_dir.display()));
+    for v in c.make_vars() {
+        cmd.arg(v);
+    }
+    for t in targets {
+        cmd.arg(t);
+    }
+    // Stable, parseable output: plain C locale, no colour.
+    cmd.env("LC_ALL", "C").env("GCC_COLORS", "").env_remove("MAKEFLAGS").env_remove("MFLAGS");
+    cmd
+}
+
+/// Outcome of configure: reused, configured, or failed with diagnostics.
+pub struct Configured {
+    pub reused: bool,
+    pub ok: bool,
+    pub diagnostics: Vec<Diagnostic>,
+    pub seconds: f64,
+}
+
+fn run_make(
+    cmd: &mut Command,
+    jobs: &Jobs,
+    log: &Path,
+    cell: &str,
+    events: &Sender<Event>,
+) -> Result<bool> {
+    let st = jobs.with_token(cmd, |cmd| {
+        crate::proc::run_logged(cmd, log, |line| {
+            let _ = events.send(Event::CellOutput {
+                cell: cell.to_string(),
+                line: line.to_string(),
+            });
+        })
+    })??;
+    Ok(st.success())
+}
+
+/// Configure the build dir for the cell: base config, fragments merged (a fragment's symbol
+/// replaces the base's line, so Kconfig sees no override), olddefconfig, then verification
+/// of every requested symbol. Skipped when the stamp says this exact configuration is there.
+pub fn configure(
+    c: &Cell,
+    src: &SourceTree,
+    bd: &BuildDir,
+    log: &Path,
+    jobs: &Jobs,
+    events: &Sender<Event>,
+) -> Result<Configured> {
+    let t0 = Instant::now();
+    let key = c.config_key();
+    let stamp = bd.path.join(STAMP);
+    let dotconfig = bd.path.join(".config");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str()) && dotconfig.is_file() {
+        return Ok(Configured {
+            reused: true,
+            ok: true,
+            diagnostics: Vec::new(),
+            seconds: 0.0,
+        });
+    }
+    let _ = events.send(Event::CellPhase {
+        cell: c.id.clone(),
+        phase: "configure".into(),
+    });
+    std::fs::create_dir_all(&bd.path).ctx(|| format!("creating {}", bd.path.display()))?;
+    let _ = std::fs::remove_file(&stamp);
+    let ctx = ParseContext {
+        source_root: src.root.clone(),
+        build_root: bd.path.clone(),
+        cell: c.id.clone(),
+    };
+    let fail = |diags: Vec<Diagnostic>, t0: Instant| Configured {
+        reused: false,
+        ok: false,
+        diagnostics: diags,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    match &c.config.base {
+        Base::Target(t) => {
+            let mut cmd = make_command(&src.root, &bd.path, c, std::slice::from_ref(t));
+            if !run_make(&mut cmd, jobs, log, &c.id, events)? {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let mut d = diag::parse_log(&text, &ctx);
+                if !d.iter().any(Diagnostic::is_error) {
+                    d.push(make_failure(&c.id, &format!("make {t} failed"), &text));
+                }
+                return Ok(fail(d, t0));
+            }
+        }
+        Base::File { text, .. } => {
+            crate::atomic::write(&dotconfig, text.as_bytes())?;
+        }
+    }
+    // Merge: drop base lines for symbols a fragment sets, then append the fragments.
+    let base_text = std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
+    let requested: std::collections::BTreeSet<&str> = c
+        .config
+        .fragments
+        .iter()
+        .flat_map(|f| f.requests.iter().map(|r| r.symbol.as_str()))
+        .collect();
+    let mut merged = String::new();
+    for line in base_text.lines() {
+        let sym = line
+            .strip_prefix("CONFIG_")
+            .and_then(|r| r.split('=').next())
+            .or_else(|| line.strip_prefix("# CONFIG_").and_then(|r| r.strip_suffix(" is not set")));
+        if sym.is_some_and(|s| requested.contains(s)) {
+            continue;
+        }
+        merged.push_str(line);
+        merged.push('\n');
+    }
+    for f in &c.config.fragments {
+        merged.push_str(&format!("# kcross fragment {}\n", f.path));
+        for r in &f.requests {
+            if r.value == "n" {
+                merged.push_str(&format!("# CONFIG_{} is not set\n", r.symbol));
+            } else {
+                merged.push_str(&format!("CONFIG_{}={}\n", r.symbol, r.value));
+            }
+        }
+    }
+    crate::atomic::write(&dotconfig, merged.as_bytes())?;
+    let mut cmd = make_command(&src.root, &bd.path, c, &["olddefconfig".to_string()]);
+    if !run_make(&mut cmd, jobs, log, &c.id, events)? {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let mut d = diag::parse_log(&text, &ctx);
+        if !d.iter().any(Diagnostic::is_error) {
+            d.push(make_failure(&c.id, "make olddefconfig failed", &text));
+        }
+        return Ok(fail(d, t0));
+    }
+    let final_config = std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
+    let dropped = kconfig::verify(&c.config, &final_config, &src.root, &c.srcarch);
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut diags = diag::parse_log(&text, &ctx);
+    for d in &dropped {
+        let (file, line) = match d.at.rsplit_once(':') {
+            Some((f, l)) => (f.to_string(), l.parse().ok()),
+            None => (d.at.clone(), None),
+        };
+        let mut dg = Diagnostic {
+            code: "kconfig-dropped".into(),
+            severity: Severity::Error,
+            tool: Tool::Kconfig,
+            file: Some(file),
+            line,
+            column: None,
+            flag: None,
+            message: d.message(),
+            function: None,
+            source_line: Some(format!("CONFIG_{}={}", d.symbol, d.wanted)),
+            notes: d.defined_at.iter().map(|a| format!("defined at {a}")).collect(),
+            cell: c.id.clone(),
+            fingerprint: String::new(),
+        };
+        dg.fingerprint = diag::fingerprint(&dg);
+        diags.push(dg);
+    }
+    if !dropped.is_empty() {
+        return Ok(fail(diags, t0));
+    }
+    crate::atomic::write(&stamp, key.as_bytes())?;
+    Ok(Configured {
+        reused: false,
+        ok: true,
+        diagnostics: diags,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// A make failure with no parseable diagnostic: quote the log's tail.
+fn make_failure(cell: &str, what: &str, log: &str) -> Diagnostic {
+    let tail: Vec<&str> = log.lines().rev().take(5).collect();
+    let mut d = Diagnostic {
+        code: "make-error".into(),
+        severity: Severity::Error,
+        tool: Tool::Make,
+        file: None,
+        line: None,
+        column: None,
+        flag: None,
+        message: what.to_string(),
+        function: None,
+        source_line: None,
+        notes: tail.into_iter().rev().map(str::to_string).collect(),
+        cell: cell.to_string(),
+        fingerprint: String::new(),
+    };
+    d.fingerprint = diag::fingerprint(&d);
+    d
+}
+
+pub fn build(
+    c: &Cell,
+    src: &SourceTree,
+    bd: &BuildDir,
+    dir: &Path,
+    jobs: &Jobs,
+    events: &Sender<Event>,
+) -> Result<CellResult> {
+    let t0 = Instant::now();
+    let _lock = FileLock::acquire(&bd.lock)?;
+    let cfg_log = dir.join("configure.log");
+    let build_log = dir.join("build.log");
+    for l in [&cfg_log, &build_log] {
+        crate::atomic::write(l, b"")?;
+    }
+    let conf = configure(c, src, bd, &cfg_log, jobs, events)?;
+    let mut result = CellResult {
+        cell: c.id.clone(),
+        arch: c.arch.clone(),
+        toolchain: c.toolchain.family.clone(),
+        config: c.config.label.clone(),
+        targets: c.targets.clone(),
+        verdict: Verdict::Pass,
+        failed_stage: None,
+        reason: None,
+        timings: Timings {
+            configure_s: conf.seconds,
+            ..Timings::default()
+        },
+        config_reused: conf.reused,
+        errors: 0,
+        warnings: 0,
+        diagnostics: conf.diagnostics,
+        dir: dir.to_path_buf(),
+        build_dir: bd.path.clone(),
+        image: None,
+    };
+    if !conf.ok {
+        result.verdict = Verdict::Fail;
+        result.failed_stage = Some(Stage::Configure);
+        return Ok(finish(result, t0));
+    }
+    let _ = crate::atomic::copy(&bd.path.join(".config"), &dir.join("config"));
+    let _ = events.send(Event::CellPhase {
+        cell: c.id.clone(),
+        phase: "build".into(),
+    });
+    let tb = Instant::now();
+    let mut cmd = make_command(&src.root, &bd.path, c, &c.targets);
+    let ok = run_make(&mut cmd, jobs, &build_log, &c.id, events)?;
+    result.timings.build_s = tb.elapsed().as_secs_f64();
+    let text = std::fs::read_to_string(&build_log).ctx(|| format!("reading {}", build_log.display()))?;
+    let ctx = ParseContext {
+        source_root: src.root.clone(),
+        build_root: bd.path.clone(),
+        cell: c.id.clone(),
+    };
+    let mut diags = diag::parse_log(&text, &ctx);
+    if !ok {
+        result.verdict = Verdict::Fail;
+        result.failed_stage = Some(Stage::Build);
+        if !diags.iter().any(Diagnostic::is_error) {
+            diags.push(make_failure(&c.id, "make failed", &text));
+        }
+    }
+    result.diagnostics.extend(diags);
+    let image = bd.path.join(&c.image_path);
+    if ok && image.is_file() {
+        result.image = Some(image);
+    }
+    Ok(finish(result, t0))
+}
+
+fn finish(mut r: CellResult, t0: Instant) -> CellResult {
+    r.errors = r.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    r.warnings = r.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    r.timings.total_s = t0.elapsed().as_secs_f64();
+    if r.verdict == Verdict::Fail && r.reason.is_none() {
+        r.reason = r
+            .diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| {
+                let loc = d.location();
+                if loc.is_empty() {
+                    d.message.clone()
+                } else {
+                    format!("{loc}: {}", d.message)
+                }
+            });
+    }
+    r
+}

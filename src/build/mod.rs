@@ -1,0 +1,218 @@
+//! Building: a `Plan` and a `SourceTree` in, `CellResult`s out. Cells run concurrently and
+//! share one GNU make jobserver, so the machine runs about `--jobs` jobs in total whatever
+//! the number of cells. A cell that fails is a result, not an `Err`.
+
+mod cell;
+
+pub use cell::{build_dir_for, configure, make_command, BuildDir};
+
+use crate::diag::{Diagnostic, Severity};
+use crate::error::{IoContext, Result};
+use crate::plan::{Cell, Plan};
+use crate::source::SourceTree;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Skipped,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+            Verdict::Skipped => "skipped",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Configure,
+    Build,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Timings {
+    pub configure_s: f64,
+    pub build_s: f64,
+    pub total_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellResult {
+    pub cell: String,
+    pub arch: String,
+    pub toolchain: String,
+    pub config: String,
+    pub targets: Vec<String>,
+    pub verdict: Verdict,
+    /// The stage that failed, when the verdict is Fail.
+    pub failed_stage: Option<Stage>,
+    /// Why, in one line (first error, or the kconfig drop).
+    pub reason: Option<String>,
+    pub timings: Timings,
+    /// The configure step was skipped: the build dir already had this exact configuration.
+    pub config_reused: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Results directory of this cell (build.log, configure.log, config, result.json).
+    pub dir: PathBuf,
+    /// The kernel build dir (O=).
+    pub build_dir: PathBuf,
+    /// The boot image, when the build produced it.
+    pub image: Option<PathBuf>,
+}
+
+impl CellResult {
+    pub fn first_errors(&self, n: usize) -> Vec<&Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .take(n)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub kcross_version: String,
+    pub matrix: String,
+    pub matrix_origin: String,
+    pub source: SourceTree,
+    pub started_at: String,
+    pub wall_s: f64,
+    pub jobs: usize,
+    pub out_dir: PathBuf,
+    pub cells: Vec<CellResult>,
+}
+
+impl RunSummary {
+    pub fn all_passed(&self) -> bool {
+        self.cells.iter().all(|c| c.verdict == Verdict::Pass)
+    }
+}
+
+/// What the runner tells reporters while it works. Reporters only render these.
+#[derive(Debug, Clone)]
+pub enum Event {
+    RunStarted { cells: Vec<String>, jobs: usize },
+    CellStarted { cell: String },
+    CellPhase { cell: String, phase: String },
+    CellOutput { cell: String, line: String },
+    CellFinished { result: Box<CellResult> },
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Total make jobs across all cells (the jobserver's size).
+    pub jobs: usize,
+    /// How many cells may build at once (default: all).
+    pub cells_at_once: usize,
+    /// The run's results directory.
+    pub run_dir: PathBuf,
+    /// Build dirs root (shared between runs and tests).
+    pub build_root: PathBuf,
+}
+
+/// A shared jobserver: `jobs` tokens. Every make we start first takes one token (its implicit
+/// slot), then make itself takes more from the same pool.
+pub struct Jobs {
+    client: jobserver::Client,
+}
+
+impl Jobs {
+    pub fn new(jobs: usize) -> Result<Jobs> {
+        let client = jobserver::Client::new(jobs.max(1)).ctx(|| "creating a jobserver".into())?;
+        Ok(Jobs { client })
+    }
+
+    /// Run `f` holding one token, with `cmd` set up to share the pool.
+    pub fn with_token<T>(&self, cmd: &mut std::process::Command, f: impl FnOnce(&mut std::process::Command) -> T) -> Result<T> {
+        let token = self.client.acquire().ctx(|| "taking a jobserver token".into())?;
+        self.client.configure(cmd);
+        let r = f(cmd);
+        drop(token);
+        Ok(r)
+    }
+}
+
+/// Build every cell of the plan. Never fails because a cell failed; fails on kcross's own
+/// problems (I/O, interruption).
+pub fn run(plan: &Plan, src: &SourceTree, opts: &BuildOptions, events: &Sender<Event>) -> Result<RunSummary> {
+    let started_at = chrono::Local::now().to_rfc3339();
+    let t0 = Instant::now();
+    std::fs::create_dir_all(&opts.run_dir).ctx(|| format!("creating {}", opts.run_dir.display()))?;
+    let jobs = Jobs::new(opts.jobs)?;
+    let _ = events.send(Event::RunStarted {
+        cells: plan.cells.iter().map(|c| c.id.clone()).collect(),
+        jobs: opts.jobs,
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.cells_at_once.clamp(1, plan.cells.len().max(1)))
+        .build()
+        .expect("thread pool");
+    let results: Vec<Result<CellResult>> = pool.install(|| {
+        use rayon::prelude::*;
+        plan.cells
+            .par_iter()
+            .map(|c| {
+                let r = build_cell(c, src, opts, &jobs, events);
+                if let Ok(res) = &r {
+                    let _ = events.send(Event::CellFinished {
+                        result: Box::new(res.clone()),
+                    });
+                }
+                r
+            })
+            .collect()
+    });
+    let mut cells = Vec::new();
+    for r in results {
+        cells.push(r?);
+    }
+    let summary = RunSummary {
+        kcross_version: env!("CARGO_PKG_VERSION").to_string(),
+        matrix: plan.matrix.clone(),
+        matrix_origin: plan.matrix_origin.clone(),
+        source: src.clone(),
+        started_at,
+        wall_s: t0.elapsed().as_secs_f64(),
+        jobs: opts.jobs,
+        out_dir: opts.run_dir.clone(),
+        cells,
+    };
+    crate::atomic::write_json(&opts.run_dir.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+fn build_cell(c: &Cell, src: &SourceTree, opts: &BuildOptions, jobs: &Jobs, events: &Sender<Event>) -> Result<CellResult> {
+    let _ = events.send(Event::CellStarted { cell: c.id.clone() });
+    let dir = opts.run_dir.join("cells").join(&c.id);
+    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
+    let bd = build_dir_for(&opts.build_root, src, c);
+    let result = cell::build(c, src, &bd, &dir, jobs, events)?;
+    crate::atomic::write_json(&dir.join("result.json"), &result)?;
+    crate::atomic::write_json(&dir.join("diagnostics.json"), &result.diagnostics)?;
+    Ok(result)
+}
+
+/// Default build-dir root: `<cache>/build`.
+pub fn default_build_root() -> PathBuf {
+    crate::source::cache_dir().join("build")
+}
+
+/// Read a run's summary back.
+pub fn load_summary(path: &Path) -> Result<RunSummary> {
+    let text = std::fs::read_to_string(path).ctx(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| crate::Error::input(path.display().to_string(), e.to_string()))
+}

@@ -1,0 +1,1 @@
+//! Helper check (issue: helper check). Filled in by the check stage.

@@ -1,0 +1,277 @@
+//! The kcross command line. Each subcommand loads data, runs one or more stages, renders, and
+//! maps the outcome to an exit code (see `kcross::error`).
+
+use clap::{Args, Parser, Subcommand};
+use kcross::build::{self, BuildOptions, RunSummary};
+use kcross::error::{outcome_code, Error, Result};
+use kcross::plan::{self, Filters, Plan};
+use kcross::report::{self, Export};
+use kcross::source::{self, SourceTree};
+use kcross::toolchain::{self, Registry};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "kcross", version, about = "Prove a kernel patch on every architecture: parallel cross-builds, helper checks, series gating, QEMU runtime tests and nightly reports.")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Matrix file: native TOML or lkb-harness JSON (default: the built-in matrices/pud-helpers.toml)
+    matrix: Option<PathBuf>,
+    /// Kernel source: a tarball, a kernel tree, a git tree, or a Debian package name
+    /// (default: the matrix's source, else linux-source-6.12)
+    #[arg(long)]
+    source: Option<String>,
+    /// Results directory
+    #[arg(long, default_value = "kcross-out")]
+    out: PathBuf,
+    /// Only these arches (repeatable; aliases such as ppc64le work)
+    #[arg(long = "arch")]
+    arches: Vec<String>,
+    /// Only these toolchains (repeatable: gcc, clang)
+    #[arg(long = "toolchain")]
+    toolchains: Vec<String>,
+    /// Total make jobs across all cells (default: number of cores)
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Machine-readable output on stdout
+    #[arg(long)]
+    json: bool,
+    /// Extra toolchain data directory (arch/*.toml, compiler/*.toml); repeatable
+    #[arg(long = "toolchains")]
+    toolchain_dirs: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the cells a matrix expands into
+    Plan(Common),
+    /// Build every cell, in parallel, sharing one jobserver
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// How many cells may build at once (default: all; 1 = one after another)
+        #[arg(long)]
+        cells_at_once: Option<usize>,
+    },
+    /// List what each cell needs and what is missing (with the Debian package)
+    Doctor(Common),
+}
+
+fn main() {
+    kcross::proc::install_signal_handlers();
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kcross: error: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.cmd {
+        Cmd::Plan(c) => cmd_plan(&c),
+        Cmd::Build { common, cells_at_once } => cmd_build(&common, cells_at_once),
+        Cmd::Doctor(c) => cmd_doctor(&c),
+    }
+}
+
+struct Loaded {
+    reg: Registry,
+    matrix: kcross::matrix::Matrix,
+    plan: Plan,
+}
+
+fn load(c: &Common) -> Result<Loaded> {
+    let reg = Registry::load(&c.toolchain_dirs)?;
+    let matrix = kcross::matrix::load(c.matrix.as_deref(), &reg)?;
+    let plan = plan::expand(
+        &matrix,
+        &reg,
+        &Filters {
+            arches: c.arches.clone(),
+            toolchains: c.toolchains.clone(),
+        },
+    )?;
+    Ok(Loaded { reg, matrix, plan })
+}
+
+fn source_spec(c: &Common, m: &kcross::matrix::Matrix) -> String {
+    c.source
+        .clone()
+        .or_else(|| m.source.clone())
+        .unwrap_or_else(|| source::DEFAULT_SOURCE.to_string())
+}
+
+fn jobs(c: &Common) -> usize {
+    c.jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+        .max(1)
+}
+
+fn cmd_plan(c: &Common) -> Result<i32> {
+    let l = load(c)?;
+    if c.json {
+        print!("{}", report::json::Json.render(&l.plan));
+        return Ok(0);
+    }
+    println!("matrix {} ({}): {} cell(s)", l.plan.matrix, l.plan.matrix_origin, l.plan.cells.len());
+    for cell in &l.plan.cells {
+        let frags: Vec<&str> = cell.config.fragments.iter().map(|f| f.path.as_str()).collect();
+        println!(
+            "  {:<28} make {} {}  config {}{}{}",
+            cell.id,
+            cell.make_vars().join(" "),
+            cell.targets.join(" "),
+            cell.config.base.label(),
+            if frags.is_empty() { "" } else { " + " },
+            frags.join(" + ")
+        );
+    }
+    if !l.plan.helpers.is_empty() {
+        let h: Vec<&str> = l.plan.helpers.iter().map(|h| h.name.as_str()).collect();
+        println!("helpers: {}", h.join(", "));
+    }
+    Ok(0)
+}
+
+/// Every program the plan's cells need, with who needs it.
+fn requirements(l: &Loaded) -> Vec<(String, toolchain::Requirement)> {
+    let mut v: Vec<(String, toolchain::Requirement)> =
+        l.reg.host.iter().map(|r| ("host".to_string(), r.clone())).collect();
+    for cell in &l.plan.cells {
+        for r in &cell.toolchain.requires {
+            v.push((cell.id.clone(), r.clone()));
+        }
+    }
+    v
+}
+
+fn ensure_tools(l: &Loaded) -> Result<()> {
+    let reqs = requirements(l);
+    let missing: Vec<_> = reqs
+        .iter()
+        .filter(|(_, r)| which::which(&r.program).is_err())
+        .collect();
+    if let Some((who, first)) = missing.first() {
+        let mut packages: Vec<&str> = missing.iter().map(|(_, r)| r.package.as_str()).collect();
+        packages.dedup();
+        return Err(Error::MissingTool {
+            tool: first.program.clone(),
+            needed_by: if missing.len() > 1 {
+                format!("{who} (and {} more missing: run `kcross doctor`)", missing.len() - 1)
+            } else {
+                who.clone()
+            },
+            package: packages.join(" "),
+        });
+    }
+    Ok(())
+}
+
+fn cmd_doctor(c: &Common) -> Result<i32> {
+    let l = load(c)?;
+    let mut missing_pkgs = Vec::new();
+    let mut last_who = String::new();
+    for (who, r) in requirements(&l) {
+        if who != last_who {
+            println!("{who}:");
+            last_who = who.clone();
+        }
+        match which::which(&r.program) {
+            Ok(p) => println!("  ok       {:<28} {}", r.program, p.display()),
+            Err(_) => {
+                println!("  MISSING  {:<28} apt-get install --no-install-recommends {}", r.program, r.package);
+                missing_pkgs.push(r.package.clone());
+            }
+        }
+    }
+    let spec = source_spec(c, &l.matrix);
+    match source::resolve(&spec) {
+        Ok(p) => println!("source:\n  ok       {spec:<28} {}", p.display()),
+        Err(e) => {
+            println!("source:\n  MISSING  {e}");
+            if spec.starts_with("linux-source-") && !spec.contains('/') {
+                missing_pkgs.push(spec.clone());
+            }
+        }
+    }
+    missing_pkgs.sort();
+    missing_pkgs.dedup();
+    if missing_pkgs.is_empty() {
+        println!("everything this matrix needs is installed");
+        Ok(0)
+    } else {
+        println!("install: apt-get install --no-install-recommends {}", missing_pkgs.join(" "));
+        Ok(2)
+    }
+}
+
+/// `<out>/runs/<timestamp>-<matrix>`, and `<out>/latest` pointing at it.
+fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let runs = out.join("runs");
+    let mut dir = runs.join(format!("{stamp}-{matrix}"));
+    if dir.exists() {
+        dir = runs.join(format!("{stamp}-{matrix}-{}", std::process::id()));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    Ok(dir)
+}
+
+/// Point `<out>/latest` at a finished run (atomically: a new link renamed over the old).
+fn set_latest(out: &Path, run_dir: &Path) -> Result<()> {
+    let rel = run_dir.strip_prefix(out).unwrap_or(run_dir);
+    let tmp = out.join(format!(".latest.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(rel, &tmp).map_err(|e| Error::io("linking latest", e))?;
+    std::fs::rename(&tmp, out.join("latest")).map_err(|e| Error::io("linking latest", e))?;
+    Ok(())
+}
+
+fn prepare_source(c: &Common, l: &Loaded) -> Result<SourceTree> {
+    let spec = source_spec(c, &l.matrix);
+    if !c.json {
+        eprintln!("kcross: source {spec}");
+    }
+    source::prepare(&spec)
+}
+
+fn run_builds(c: &Common, l: &Loaded, src: &SourceTree, cells_at_once: Option<usize>) -> Result<RunSummary> {
+    let run_dir = new_run_dir(&c.out, &l.plan.matrix)?;
+    let opts = BuildOptions {
+        jobs: jobs(c),
+        cells_at_once: cells_at_once.unwrap_or(l.plan.cells.len()),
+        run_dir: run_dir.clone(),
+        build_root: build::default_build_root(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let quiet = c.json;
+    let progress = std::thread::spawn(move || report::terminal::progress(rx, quiet));
+    let summary = build::run(&l.plan, src, &opts, &tx);
+    drop(tx);
+    let _ = progress.join();
+    let summary = summary?;
+    set_latest(&c.out, &run_dir)?;
+    Ok(summary)
+}
+
+fn cmd_build(c: &Common, cells_at_once: Option<usize>) -> Result<i32> {
+    let l = load(c)?;
+    ensure_tools(&l)?;
+    let src = prepare_source(c, &l)?;
+    let summary = run_builds(c, &l, &src, cells_at_once)?;
+    if c.json {
+        print!("{}", report::json::Json.render(&summary));
+        eprint!("{}", report::terminal::table(&summary));
+    } else {
+        print!("{}", report::terminal::table(&summary));
+    }
+    Ok(outcome_code(summary.all_passed()))
+}

@@ -1,0 +1,512 @@
+//! Matrix loading: native TOML (`matrices/*.toml`) or lkb-harness JSON, validated against the
+//! toolchain registry into one checked `Matrix`. Every error names file:line:col.
+
+mod raw;
+
+use crate::error::{Error, Result};
+use crate::kconfig::{Base, ConfigSpec, Fragment};
+use crate::toolchain::{self, line_col, Registry};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The default matrix, built into the binary.
+pub const DEFAULT_MATRIX: &str = "matrices/pud-helpers.toml";
+
+/// One build entry of a matrix, checked: arch and toolchains are known, fragments parsed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Build {
+    /// file:line:col of the entry
+    pub at: String,
+    pub name: Option<String>,
+    /// canonical kcross arch name
+    pub arch: String,
+    /// canonical compiler family names
+    pub toolchains: Vec<String>,
+    pub cross_compile: Option<String>,
+    pub config: ConfigSpec,
+    /// empty: the arch's image target
+    pub targets: Vec<String>,
+    pub make_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HelperName {
+    pub name: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct RuntimeSpec {
+    pub tests: Vec<String>,
+    pub timeout_s: u64,
+    /// canonical arch names; empty = every arch with a QEMU description
+    pub arches: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Matrix {
+    pub name: String,
+    pub description: String,
+    /// path of the matrix file (or `matrices/...` for the built-in one)
+    pub origin: String,
+    pub source: Option<String>,
+    pub builds: Vec<Build>,
+    pub helpers: Vec<HelperName>,
+    pub check_objects: Vec<String>,
+    pub runtime: Option<RuntimeSpec>,
+}
+
+/// Where a matrix's relative paths (fragments, config files) are read from.
+enum Files {
+    Disk(PathBuf),
+    Embedded(String),
+}
+
+impl Files {
+    fn read(&self, rel: &str, at: &str) -> Result<(String, String)> {
+        match self {
+            Files::Disk(dir) => {
+                let p = if Path::new(rel).is_absolute() {
+                    PathBuf::from(rel)
+                } else {
+                    dir.join(rel)
+                };
+                let text = std::fs::read_to_string(&p).map_err(|e| {
+                    Error::input(at, format!("cannot read {}: {e}", p.display()))
+                })?;
+                Ok((p.display().to_string(), text))
+            }
+            Files::Embedded(dir) => {
+                let key = format!("{dir}/{rel}");
+                let text = toolchain::embedded_file(&key)
+                    .ok_or_else(|| Error::input(at, format!("no built-in file {key}")))?;
+                Ok((key, text.to_string()))
+            }
+        }
+    }
+}
+
+/// Load a matrix: `None` is the built-in default; a path ending in `.json` is lkb-harness
+/// JSON; anything else is native TOML.
+pub fn load(path: Option<&Path>, reg: &Registry) -> Result<Matrix> {
+    match path {
+        None => {
+            let text = toolchain::embedded_file(DEFAULT_MATRIX).expect("built-in matrix");
+            load_toml(DEFAULT_MATRIX, text, Files::Embedded("matrices".into()), reg)
+        }
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Error::input(p.display().to_string(), format!("cannot read matrix: {e}"))
+            })?;
+            let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+            let origin = p.display().to_string();
+            if p.extension().is_some_and(|e| e == "json") {
+                load_json(&origin, &text, Files::Disk(dir), reg)
+            } else {
+                load_toml(&origin, &text, Files::Disk(dir), reg)
+            }
+        }
+    }
+}
+
+fn at(origin: &str, text: &str, span: std::ops::Range<usize>) -> String {
+    format!("{origin}:{}", line_col(text, span.start))
+}
+
+fn check_make_arg(arg: &str, at: &str) -> Result<()> {
+    let Some((var, _)) = arg.split_once('=') else {
+        return Err(Error::input(at, format!("make_args entry `{arg}` is not VAR=value")));
+    };
+    if var.is_empty()
+        || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || var.chars().next().is_some_and(|c| c.is_ascii_digit())
+    {
+        return Err(Error::input(at, format!("`{var}` is not a make variable name")));
+    }
+    if matches!(var, "O" | "ARCH" | "CROSS_COMPILE" | "LLVM" | "KBUILD_OUTPUT") {
+        return Err(Error::input(
+            at,
+            format!("make_args may not set {var}: kcross sets it from the arch and toolchain"),
+        ));
+    }
+    Ok(())
+}
+
+fn config_base(value: &str, files: &Files, at: &str) -> Result<Base> {
+    // A make target is a bare word ending in "config" (tinyconfig, ppc64le_defconfig).
+    let is_target = !value.contains('/')
+        && value.ends_with("config")
+        && !value.ends_with(".config")
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if is_target {
+        Ok(Base::Target(value.to_string()))
+    } else {
+        let (path, text) = files.read(value, at)?;
+        Ok(Base::File { path, text })
+    }
+}
+
+fn arch_name(reg: &Registry, name: &str, at: &str) -> Result<String> {
+    reg.arch(name)
+        .map(|a| a.name.clone())
+        .ok_or_else(|| Error::UnknownArch {
+            name: name.to_string(),
+            at: at.to_string(),
+            known: reg.arch_names(),
+        })
+}
+
+fn toolchain_name(reg: &Registry, arch: &str, name: &str, at: &str) -> Result<String> {
+    let c = reg.compiler(name).ok_or_else(|| Error::UnknownToolchain {
+        name: name.to_string(),
+        at: at.to_string(),
+        known: reg.compiler_names(),
+    })?;
+    let a = reg.arch(arch).expect("checked arch");
+    if !a.compilers.contains_key(&c.name) {
+        return Err(Error::UnknownToolchain {
+            name: name.to_string(),
+            at: format!("{at} (arch {arch} has no [compilers.{}] in {})", c.name, a.origin),
+            known: a.compilers.keys().cloned().collect::<Vec<_>>().join(", "),
+        });
+    }
+    Ok(c.name.clone())
+}
+
+fn is_c_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+pub fn check_helper_name(name: &str, at: &str) -> Result<()> {
+    if is_c_identifier(name) {
+        Ok(())
+    } else {
+        Err(Error::input(at, format!("helper `{name}` is not a C identifier")))
+    }
+}
+
+fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<Matrix> {
+    let m: raw::TomlMatrix =
+        toml::from_str(text).map_err(|e| toolchain::toml_error(origin, text, &e))?;
+    let sp = |s: &Spanned<String>| at(origin, text, s.span());
+    if m.build.is_empty() {
+        return Err(Error::input(origin, "the matrix has no [[build]] entries"));
+    }
+    let d = &m.defaults;
+    let mut builds = Vec::new();
+    for b in &m.build {
+        let entry_at = at(origin, text, b.span());
+        let b = b.get_ref();
+        let arch = arch_name(reg, b.arch.get_ref(), &sp(&b.arch))?;
+        let tcs = b
+            .toolchains
+            .as_ref()
+            .or(d.toolchains.as_ref())
+            .cloned()
+            .unwrap_or_else(|| vec![Spanned::new(0..0, "gcc".to_string())]);
+        let mut toolchains = Vec::new();
+        for t in &tcs {
+            toolchains.push(toolchain_name(reg, &arch, t.get_ref(), &sp(t))?);
+        }
+        let config = b
+            .config
+            .as_ref()
+            .or(d.config.as_ref())
+            .ok_or_else(|| Error::input(&entry_at, "no `config` here or in [defaults]"))?;
+        let base = config_base(config.get_ref(), &files, &sp(config))?;
+        let mut fragments = Vec::new();
+        for f in d.fragments.iter().flatten().chain(b.fragments.iter().flatten()) {
+            let (path, ftext) = files.read(f.get_ref(), &sp(f))?;
+            fragments.push(Fragment::parse(&path, &ftext)?);
+        }
+        let mut make_args = Vec::new();
+        for a in d.make_args.iter().flatten().chain(b.make_args.iter().flatten()) {
+            check_make_arg(a.get_ref(), &sp(a))?;
+            make_args.push(a.get_ref().clone());
+        }
+        let label = b.name.clone().unwrap_or_else(|| config_label(&base, &fragments));
+        builds.push(Build {
+            at: entry_at,
+            name: b.name.clone(),
+            arch,
+            toolchains,
+            cross_compile: b.cross_compile.clone(),
+            config: ConfigSpec {
+                label,
+                base,
+                fragments,
+            },
+            targets: b.targets.clone().or(d.targets.clone()).unwrap_or_default(),
+            make_args,
+        });
+    }
+    let mut helpers = Vec::new();
+    let mut check_objects = Vec::new();
+    if let Some(c) = &m.check {
+        for h in &c.helpers {
+            check_helper_name(h.get_ref(), &sp(h))?;
+            helpers.push(HelperName {
+                name: h.get_ref().clone(),
+                at: sp(h),
+            });
+        }
+        check_objects = c.objects.clone();
+    }
+    let runtime = match &m.runtime {
+        None => None,
+        Some(r) => {
+            let mut arches = Vec::new();
+            for a in r.arches.iter().flatten() {
+                arches.push(arch_name(reg, a.get_ref(), &sp(a))?);
+            }
+            let mut tests = Vec::new();
+            for t in &r.tests {
+                if !crate::runtime::known_test(t.get_ref()) {
+                    return Err(Error::input(
+                        sp(t),
+                        format!(
+                            "unknown runtime test `{}` (known: {})",
+                            t.get_ref(),
+                            crate::runtime::known_tests().join(", ")
+                        ),
+                    ));
+                }
+                tests.push(t.get_ref().clone());
+            }
+            Some(RuntimeSpec {
+                tests,
+                timeout_s: r.timeout.unwrap_or(300),
+                arches,
+            })
+        }
+    };
+    Ok(Matrix {
+        name: m.name.clone().unwrap_or_else(|| stem(origin)),
+        description: m.description.clone(),
+        origin: origin.to_string(),
+        source: m.source.as_ref().map(|s| s.get_ref().clone()),
+        builds,
+        helpers,
+        check_objects,
+        runtime,
+    })
+}
+
+fn stem(origin: &str) -> String {
+    Path::new(origin)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "matrix".into())
+}
+
+fn config_label(base: &Base, fragments: &[Fragment]) -> String {
+    let mut l = base.label();
+    for f in fragments {
+        if let Some(s) = Path::new(&f.path).file_stem() {
+            l.push('+');
+            l.push_str(&s.to_string_lossy());
+        }
+    }
+    l
+}
+
+/// serde_json gives no spans for values; find the n-th occurrence of `"key"` as an object
+/// key to point errors at the right build entry.
+fn json_key_at(text: &str, key: &str, nth: usize) -> Option<usize> {
+    let needle = format!("\"{key}\"");
+    let mut count = 0;
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&needle) {
+        let pos = from + i;
+        let after = text[pos + needle.len()..].trim_start();
+        if after.starts_with(':') {
+            if count == nth {
+                return Some(pos);
+            }
+            count += 1;
+        }
+        from = pos + needle.len();
+    }
+    None
+}
+
+fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<Matrix> {
+    let json_err = |e: serde_json::Error| {
+        Error::input(format!("{origin}:{}:{}", e.line(), e.column()), e.to_string())
+    };
+    let (name, source, builds, helper_names) = match text.trim_start().chars().next() {
+        Some('[') => {
+            let v: Vec<raw::JsonBuild> = serde_json::from_str(text).map_err(json_err)?;
+            (None, None, v, Vec::new())
+        }
+        Some('{') => {
+            let o: raw::JsonObject = serde_json::from_str(text).map_err(json_err)?;
+            (o.name, o.source, o.builds, o.helpers)
+        }
+        _ => {
+            return Err(Error::input(
+                format!("{origin}:1:1"),
+                "an lkb-harness matrix is a JSON list of builds or an object with `builds`",
+            ))
+        }
+    };
+    if builds.is_empty() {
+        return Err(Error::input(origin, "the matrix has no builds"));
+    }
+    let mut out = Vec::new();
+    for (i, b) in builds.iter().enumerate() {
+        let loc = |key: &str| match json_key_at(text, key, i) {
+            Some(p) => format!("{origin}:{}", line_col(text, p)),
+            None => format!("{origin} (build #{})", i + 1),
+        };
+        let arch = arch_name(reg, &b.arch, &loc("arch"))?;
+        let family = if b.llvm { "clang" } else { "gcc" };
+        let tc = toolchain_name(reg, &arch, family, &loc("arch"))?;
+        let base = config_base(&b.config, &files, &loc("config"))?;
+        let mut fragments = Vec::new();
+        for f in &b.fragments {
+            let (path, ftext) = files.read(f, &loc("fragments"))?;
+            fragments.push(Fragment::parse(&path, &ftext)?);
+        }
+        for a in &b.make_args {
+            check_make_arg(a, &loc("make_args"))?;
+        }
+        let label = b.name.clone().unwrap_or_else(|| config_label(&base, &fragments));
+        out.push(Build {
+            at: loc("arch"),
+            name: b.name.clone(),
+            arch,
+            toolchains: vec![tc],
+            cross_compile: b.cross_compile.clone(),
+            config: ConfigSpec {
+                label,
+                base,
+                fragments,
+            },
+            targets: b.targets.clone(),
+            make_args: b.make_args.clone(),
+        });
+    }
+    let mut helpers = Vec::new();
+    for h in helper_names {
+        check_helper_name(&h, origin)?;
+        helpers.push(HelperName { name: h, at: origin.to_string() });
+    }
+    Ok(Matrix {
+        name: name.unwrap_or_else(|| stem(origin)),
+        description: String::new(),
+        origin: origin.to_string(),
+        source,
+        builds: out,
+        helpers,
+        check_objects: Vec::new(),
+        runtime: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reg() -> Registry {
+        Registry::load(&[]).unwrap()
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn default_matrix_loads() {
+        let m = load(None, &reg()).unwrap();
+        assert_eq!(m.name, "pud-helpers");
+        let arches: Vec<_> = m.builds.iter().map(|b| b.arch.as_str()).collect();
+        for a in ["x86_64", "powerpc64le", "arm64", "riscv64"] {
+            assert!(arches.contains(&a), "{arches:?}");
+        }
+        let names: Vec<_> = m.helpers.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["pudp_invalidate", "pud_modify", "pud_mkinvalid", "pudp_establish", "change_huge_pud"]
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "m.toml", "name = \"x\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\nbogus = 1\n");
+        let e = load(Some(&p), &reg()).unwrap_err().to_string();
+        assert!(e.contains("m.toml:5:1"), "{e}");
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn unknown_arch_lists_known_ones() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "m.toml", "[[build]]\narch = \"vax\"\nconfig = \"tinyconfig\"\n");
+        let e = load(Some(&p), &reg()).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("m.toml:2:8"), "{s}");
+        assert!(s.contains("vax") && s.contains("powerpc64le"), "{s}");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn unknown_toolchain_and_bad_make_arg() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntoolchains = [\"icc\"]\n");
+        let s = load(Some(&p), &reg()).unwrap_err().to_string();
+        assert!(s.contains("m.toml:4:15") && s.contains("icc") && s.contains("clang"), "{s}");
+        let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\nmake_args = [\"W=1\", \"; rm -rf /\"]\n");
+        let s = load(Some(&p), &reg()).unwrap_err().to_string();
+        assert!(s.contains("m.toml:4:21"), "{s}");
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "m.toml", "[[build]]\narch = 64\nconfig = \"tinyconfig\"\n");
+        let s = load(Some(&p), &reg()).unwrap_err().to_string();
+        assert!(s.contains("m.toml:2:8"), "{s}");
+    }
+
+    #[test]
+    fn lkb_harness_json_list_and_object() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(
+            d.path(),
+            "config.json",
+            r#"[
+  {"name": "ppc", "arch": "powerpc", "config": "ppc64le_defconfig", "cross_compile": "powerpc64le-linux-gnu-"},
+  {"arch": "arm64", "config": "defconfig", "llvm": true, "make_args": ["W=1"], "targets": ["vmlinux"]}
+]"#,
+        );
+        let m = load(Some(&p), &reg()).unwrap();
+        assert_eq!(m.builds.len(), 2);
+        assert_eq!(m.builds[0].arch, "powerpc64le");
+        assert_eq!(m.builds[0].config.label, "ppc");
+        assert_eq!(m.builds[1].toolchains, vec!["clang"]);
+        assert_eq!(m.builds[1].config.base, Base::Target("defconfig".into()));
+        let p = write(d.path(), "o.json", "{\"builds\": [\n {\"arch\": \"sparc99\", \"config\": \"defconfig\"}]}");
+        let s = load(Some(&p), &reg()).unwrap_err().to_string();
+        assert!(s.contains("o.json:2:3") && s.contains("sparc99"), "{s}");
+        let p = write(d.path(), "u.json", "[{\"arch\": \"arm64\",\n \"config\": \"defconfig\", \"colour\": 1}]");
+        let s = load(Some(&p), &reg()).unwrap_err().to_string();
+        assert!(s.contains("u.json:2:") && s.contains("colour"), "{s}");
+    }
+
+    #[test]
+    fn helper_names_must_be_identifiers() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\n[check]\nhelpers = [\"pud_modify\", \"pud-modify()\"]\n");
+        let s = load(Some(&p), &reg()).unwrap_err().to_string();
+        assert!(s.contains("m.toml:5:26") && s.contains("not a C identifier"), "{s}");
+    }
+}

@@ -1,0 +1,184 @@
+//! Planning: a checked `Matrix` expands into `Cell`s (arch x toolchain x config x targets),
+//! each with a stable id and everything needed to build it without looking anything up again.
+
+use crate::error::{Error, Result};
+use crate::kconfig::ConfigSpec;
+use crate::matrix::{HelperName, Matrix, RuntimeSpec};
+use crate::toolchain::{Registry, ResolvedToolchain};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cell {
+    /// Stable id: `{arch}-{toolchain}-{config label}` (plus targets when not the default).
+    pub id: String,
+    pub arch: String,
+    pub kernel_arch: String,
+    pub srcarch: String,
+    pub toolchain: ResolvedToolchain,
+    pub config: ConfigSpec,
+    pub targets: Vec<String>,
+    pub make_args: Vec<String>,
+    /// the boot image, relative to the build dir
+    pub image_path: String,
+    /// where in the matrix this cell comes from (file:line:col)
+    pub at: String,
+}
+
+impl Cell {
+    /// Every make variable for this cell, in order: ARCH, the toolchain's, the matrix's.
+    pub fn make_vars(&self) -> Vec<String> {
+        let mut v = vec![format!("ARCH={}", self.kernel_arch)];
+        v.extend(self.toolchain.make_vars.iter().cloned());
+        v.extend(self.make_args.iter().cloned());
+        v
+    }
+
+    /// Identity of the configured build dir: what, if changed, needs a fresh configure.
+    pub fn config_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.arch.as_bytes());
+        for v in self.make_vars() {
+            h.update(b"\0");
+            h.update(v.as_bytes());
+        }
+        h.update(serde_json::to_vec(&self.config).expect("serialisable"));
+        let d = h.finalize();
+        d[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub matrix: String,
+    pub matrix_origin: String,
+    pub cells: Vec<Cell>,
+    pub helpers: Vec<HelperName>,
+    pub check_objects: Vec<String>,
+    pub runtime: Option<RuntimeSpec>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub arches: Vec<String>,
+    pub toolchains: Vec<String>,
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Expand a matrix into cells. Filters name arches/toolchains (aliases allowed); a filter that
+/// names something unknown is an error, one that matches nothing in the matrix too.
+pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
+    let mut want_arch = Vec::new();
+    for a in &f.arches {
+        let arch = reg.arch(a).ok_or_else(|| Error::UnknownArch {
+            name: a.clone(),
+            at: "--arch".into(),
+            known: reg.arch_names(),
+        })?;
+        if !m.builds.iter().any(|b| b.arch == arch.name) {
+            return Err(Error::Usage(format!(
+                "--arch {a}: the matrix {} has no {} build (it has: {})",
+                m.origin,
+                arch.name,
+                m.builds.iter().map(|b| b.arch.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        want_arch.push(arch.name.clone());
+    }
+    let mut want_tc = Vec::new();
+    for t in &f.toolchains {
+        let c = reg.compiler(t).ok_or_else(|| Error::UnknownToolchain {
+            name: t.clone(),
+            at: "--toolchain".into(),
+            known: reg.compiler_names(),
+        })?;
+        want_tc.push(c.name.clone());
+    }
+    let mut cells: Vec<Cell> = Vec::new();
+    for b in &m.builds {
+        if !want_arch.is_empty() && !want_arch.contains(&b.arch) {
+            continue;
+        }
+        let arch = reg.arch(&b.arch).expect("checked arch");
+        for family in &b.toolchains {
+            if !want_tc.is_empty() && !want_tc.contains(family) {
+                continue;
+            }
+            let tc = reg.resolve_with(arch, family, b.cross_compile.as_deref())?;
+            let targets = if b.targets.is_empty() {
+                vec![arch.image_target.clone()]
+            } else {
+                b.targets.clone()
+            };
+            let mut id = format!("{}-{}-{}", arch.name, family, sanitize(&b.config.label));
+            if targets != [arch.image_target.clone()] {
+                id.push('-');
+                id.push_str(&sanitize(&targets.join("+")));
+            }
+            if let Some(other) = cells.iter().find(|c| c.id == id) {
+                return Err(Error::input(
+                    &b.at,
+                    format!("duplicate cell `{id}` (also at {}); give one a different `name`", other.at),
+                ));
+            }
+            cells.push(Cell {
+                id,
+                arch: arch.name.clone(),
+                kernel_arch: arch.kernel_arch.clone(),
+                srcarch: arch.srcarch.clone(),
+                toolchain: tc,
+                config: b.config.clone(),
+                targets,
+                make_args: b.make_args.clone(),
+                image_path: arch.image_path.clone(),
+                at: b.at.clone(),
+            });
+        }
+    }
+    if cells.is_empty() {
+        return Err(Error::Usage(format!(
+            "no cell of {} matches the filters (--arch {:?} --toolchain {:?})",
+            m.origin, f.arches, f.toolchains
+        )));
+    }
+    Ok(Plan {
+        matrix: m.name.clone(),
+        matrix_origin: m.origin.clone(),
+        cells,
+        helpers: m.helpers.clone(),
+        check_objects: m.check_objects.clone(),
+        runtime: m.runtime.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_plan_has_stable_ids_and_filters() {
+        let reg = Registry::load(&[]).unwrap();
+        let m = crate::matrix::load(None, &reg).unwrap();
+        let p = expand(&m, &reg, &Filters::default()).unwrap();
+        let ids: Vec<_> = p.cells.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["x86_64-gcc-pud", "powerpc64le-gcc-pud", "arm64-gcc-pud", "riscv64-gcc-pud"]);
+        assert_eq!(p.cells[1].make_vars(), ["ARCH=powerpc", "CROSS_COMPILE=powerpc64le-linux-gnu-"]);
+        let p2 = expand(&m, &reg, &Filters { arches: vec!["ppc64le".into()], toolchains: vec![] }).unwrap();
+        assert_eq!(p2.cells.len(), 1);
+        assert_eq!(p2.cells[0].config_key(), p.cells[1].config_key());
+        assert_ne!(p.cells[0].config_key(), p.cells[1].config_key());
+        let e = expand(&m, &reg, &Filters { arches: vec!["m68k".into()], toolchains: vec![] }).unwrap_err();
+        assert!(e.to_string().contains("known arches"), "{e}");
+    }
+}

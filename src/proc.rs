@@ -1,0 +1,205 @@
+//! Child processes (make, tar, git, nm, QEMU) run in their own process groups, are tracked,
+//! and are ended as a group on Ctrl-C / SIGTERM. No command line ever passes through a shell:
+//! every value from a matrix, patch or log reaches a child as one argv element.
+
+use crate::error::{Error, IoContext, Result};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
+
+static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static INSTALL: Once = Once::new();
+
+/// True once SIGINT or SIGTERM arrived; long loops check it and return `Error::Interrupted`.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+pub fn check_interrupted() -> Result<()> {
+    if interrupted() {
+        Err(Error::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
+/// Install the SIGINT/SIGTERM handler once. The handler thread ends every tracked process
+/// group (SIGTERM, then SIGKILL after a grace period); a second signal exits at once.
+pub fn install_signal_handlers() {
+    INSTALL.call_once(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        std::thread::spawn(move || {
+            for _ in signals.forever() {
+                if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                    kill_all(libc::SIGKILL);
+                    std::process::exit(130);
+                }
+                kill_all(libc::SIGTERM);
+                std::thread::sleep(Duration::from_secs(3));
+                kill_all(libc::SIGKILL);
+            }
+        });
+    });
+}
+
+fn kill_all(sig: i32) {
+    let groups: Vec<i32> = GROUPS.lock().unwrap().iter().copied().collect();
+    for pgid in groups {
+        // SAFETY: plain kill(2) on a process group we created.
+        unsafe {
+            libc::kill(-pgid, sig);
+        }
+    }
+}
+
+/// A running child in its own process group; the group is ended when this is dropped.
+pub struct GroupChild {
+    pub child: Child,
+    pgid: i32,
+}
+
+impl GroupChild {
+    pub fn spawn(cmd: &mut Command) -> Result<GroupChild> {
+        check_interrupted()?;
+        cmd.process_group(0);
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        let child = cmd.spawn().map_err(|e| Error::io(format!("starting {program}"), e))?;
+        let pgid = child.id() as i32;
+        GROUPS.lock().unwrap().insert(pgid);
+        Ok(GroupChild { child, pgid })
+    }
+
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        let st = self.child.wait().ctx(|| "waiting for a child".into())?;
+        self.end_group();
+        check_interrupted()?;
+        Ok(st)
+    }
+
+    /// Wait up to `limit`; on timeout the whole group is killed and `None` returned.
+    pub fn wait_timeout(&mut self, limit: Duration) -> Result<Option<ExitStatus>> {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().ctx(|| "waiting for a child".into())? {
+                self.end_group();
+                check_interrupted()?;
+                return Ok(Some(st));
+            }
+            if start.elapsed() >= limit {
+                self.kill();
+                check_interrupted()?;
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        // SAFETY: kill(2) on our own process group.
+        unsafe {
+            libc::kill(-self.pgid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+        self.end_group();
+    }
+
+    fn end_group(&mut self) {
+        // The leader has exited; anything left in its group (a stray make job) goes too.
+        unsafe {
+            libc::kill(-self.pgid, libc::SIGKILL);
+        }
+        GROUPS.lock().unwrap().remove(&self.pgid);
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        if GROUPS.lock().unwrap().contains(&self.pgid) {
+            self.kill();
+        }
+    }
+}
+
+/// Run a command with stdout and stderr merged into `log` (appended), calling `on_line` for
+/// each line as it arrives (progress display). Returns the exit status.
+pub fn run_logged(
+    cmd: &mut Command,
+    log: &Path,
+    mut on_line: impl FnMut(&str),
+) -> Result<ExitStatus> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .ctx(|| format!("opening {}", log.display()))?;
+    let (reader, writer) = std::io::pipe().ctx(|| "creating a pipe".into())?;
+    let writer2 = writer.try_clone().ctx(|| "cloning a pipe".into())?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::from(writer2));
+    let mut child = GroupChild::spawn(cmd)?;
+    // Drop our copies of the write end (held inside `cmd`) so EOF arrives when the child exits.
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut rd = BufReader::new(reader);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = rd
+            .read_until(b'\n', &mut buf)
+            .ctx(|| "reading child output".into())?;
+        if n == 0 {
+            break;
+        }
+        file.write_all(&buf)
+            .ctx(|| format!("writing {}", log.display()))?;
+        let line = String::from_utf8_lossy(&buf);
+        on_line(line.trim_end());
+    }
+    child.wait()
+}
+
+/// Run a short command to completion, capturing stdout and stderr.
+pub fn run_capture(cmd: &mut Command) -> Result<std::process::Output> {
+    use std::io::Read;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = GroupChild::spawn(cmd)?;
+    let mut out = child.child.stdout.take().expect("piped stdout");
+    let mut err = child.child.stderr.take().expect("piped stderr");
+    let errs = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut stdout = Vec::new();
+    out.read_to_end(&mut stdout)
+        .ctx(|| "reading child output".into())?;
+    let stderr = errs.join().unwrap_or_default();
+    let status = child.wait()?;
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// Describe a command for error messages (not for execution).
+pub fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}

@@ -1,0 +1,13 @@
+//! Reporters render events and results; they never decide verdicts.
+//! `terminal` is live (indicatif progress, then a table); the others are exports of a
+//! finished run, one file each behind the small `Export` trait.
+
+pub mod json;
+pub mod terminal;
+
+/// An output format for a finished run.
+pub trait Export<T> {
+    /// File name suffix, e.g. `json`, `xml`, `html`, `md`.
+    fn extension(&self) -> &'static str;
+    fn render(&self, value: &T) -> String;
+}

@@ -1,0 +1,133 @@
+//! The terminal: live progress while cells run (indicatif, a line per running cell; plain
+//! lines when stderr is not a terminal or CI=true), then a results table.
+
+use crate::build::{CellResult, Event, RunSummary, Verdict};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+/// Should progress be drawn live? Not in CI, not when stderr is a pipe or file.
+pub fn interactive() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false")
+}
+
+/// Consume events until the sender hangs up. Runs on its own thread.
+pub fn progress(rx: Receiver<Event>, quiet: bool) {
+    if interactive() && !quiet {
+        live(rx)
+    } else {
+        plain(rx, quiet)
+    }
+}
+
+fn plain(rx: Receiver<Event>, quiet: bool) {
+    for ev in rx {
+        if quiet {
+            continue;
+        }
+        match ev {
+            Event::RunStarted { cells, jobs } => {
+                eprintln!("kcross: {} cell(s), {} job(s): {}", cells.len(), jobs, cells.join(", "))
+            }
+            Event::CellPhase { cell, phase } => eprintln!("[{cell}] {phase}"),
+            Event::CellFinished { result } => eprintln!("[{}] {}", result.cell, one_line(&result)),
+            Event::CellStarted { .. } | Event::CellOutput { .. } => {}
+        }
+    }
+}
+
+fn one_line(r: &CellResult) -> String {
+    let mut s = format!(
+        "{} in {:.1}s ({} error(s), {} warning(s){})",
+        r.verdict,
+        r.timings.total_s,
+        r.errors,
+        r.warnings,
+        if r.config_reused { ", config reused" } else { "" }
+    );
+    if let Some(reason) = &r.reason {
+        s.push_str(": ");
+        s.push_str(reason);
+    }
+    s
+}
+
+fn live(rx: Receiver<Event>) {
+    let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} {prefix:<28} {elapsed:>4} {wide_msg}")
+        .expect("template");
+    let mut bars: BTreeMap<String, ProgressBar> = BTreeMap::new();
+    for ev in rx {
+        match ev {
+            Event::RunStarted { .. } => {}
+            Event::CellStarted { cell } => {
+                let b = mp.add(ProgressBar::new_spinner());
+                b.set_style(style.clone());
+                b.set_prefix(cell.clone());
+                b.set_message("waiting for a job slot");
+                b.enable_steady_tick(Duration::from_millis(200));
+                bars.insert(cell, b);
+            }
+            Event::CellPhase { cell, phase } => {
+                if let Some(b) = bars.get(&cell) {
+                    b.set_message(phase);
+                }
+            }
+            Event::CellOutput { cell, line } => {
+                if let Some(b) = bars.get(&cell) {
+                    b.set_message(line.trim().to_string());
+                }
+            }
+            Event::CellFinished { result } => {
+                if let Some(b) = bars.remove(&result.cell) {
+                    b.finish_and_clear();
+                    let _ = mp.println(format!("{:<28} {}", result.cell, one_line(&result)));
+                }
+            }
+        }
+    }
+    let _ = mp.clear();
+}
+
+/// The results table, with the first errors of each failed cell.
+pub fn table(s: &RunSummary) -> String {
+    let w = s.cells.iter().map(|c| c.cell.len()).max().unwrap_or(4).max(4);
+    let mut out = format!(
+        "{:<w$}  {:<7}  {:>6}  {:>8}  {:>8}\n",
+        "CELL", "VERDICT", "ERRORS", "WARNINGS", "TIME"
+    );
+    for c in &s.cells {
+        out.push_str(&format!(
+            "{:<w$}  {:<7}  {:>6}  {:>8}  {:>7.1}s\n",
+            c.cell,
+            c.verdict.to_string(),
+            c.errors,
+            c.warnings,
+            c.timings.total_s
+        ));
+        if c.verdict == Verdict::Fail {
+            for d in c.first_errors(3) {
+                let loc = d.location();
+                if loc.is_empty() {
+                    out.push_str(&format!("    {}\n", d.message));
+                } else {
+                    out.push_str(&format!("    {loc}: {}\n", d.message));
+                }
+            }
+            out.push_str(&format!("    log: {}\n", c.dir.join("build.log").display()));
+        }
+    }
+    let failed = s.cells.iter().filter(|c| c.verdict == Verdict::Fail).count();
+    out.push_str(&format!(
+        "{} cell(s), {} failed, wall {:.1}s, source {} ({}), results {}\n",
+        s.cells.len(),
+        failed,
+        s.wall_s,
+        s.source.origin,
+        s.source.version,
+        s.out_dir.display()
+    ));
+    out
+}

@@ -1,0 +1,297 @@
+//! Kernel sources: a tarball (unpacked once into a content-keyed cache, atomically), a
+//! directory, or a git tree. Builds are always out of tree (O=): the source is never written.
+
+use crate::error::{Error, IoContext, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The default source when neither the matrix nor --source names one.
+pub const DEFAULT_SOURCE: &str = "linux-source-6.12";
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Tarball,
+    Dir,
+    Git,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SourceTree {
+    pub kind: SourceKind,
+    /// What the user named (path or package).
+    pub origin: String,
+    /// The kernel tree's top directory (has Makefile, Kconfig, arch/).
+    pub root: PathBuf,
+    /// Content identity: sha256 prefix of the tarball, git commit, or a hash of the path.
+    pub key: String,
+    /// `6.12.57` from the top Makefile.
+    pub version: String,
+}
+
+/// The cache directory: $KCROSS_CACHE, else $XDG_CACHE_HOME/kcross, else ~/.cache/kcross.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("KCROSS_CACHE") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("kcross");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| "/tmp".into());
+    home.join(".cache").join("kcross")
+}
+
+/// Resolve what the user named into a path, and prepare the tree.
+pub fn prepare(spec: &str) -> Result<SourceTree> {
+    let path = resolve(spec)?;
+    if path.is_dir() {
+        let root = path.canonicalize().ctx(|| format!("resolving {}", path.display()))?;
+        check_kernel_tree(&root, spec)?;
+        let version = kernel_version(&root)?;
+        if root.join(".git").exists() {
+            let out = crate::proc::run_capture(
+                Command::new("git").arg("-C").arg(&root).args(["rev-parse", "HEAD"]),
+            )?;
+            if !out.status.success() {
+                return Err(Error::Source {
+                    path: root,
+                    msg: format!("git rev-parse HEAD failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
+                });
+            }
+            let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            return Ok(SourceTree {
+                kind: SourceKind::Git,
+                origin: spec.to_string(),
+                root,
+                key: commit,
+                version,
+            });
+        }
+        let key = short_hash(root.to_string_lossy().as_bytes());
+        return Ok(SourceTree {
+            kind: SourceKind::Dir,
+            origin: spec.to_string(),
+            root,
+            key,
+            version,
+        });
+    }
+    unpack_cached(spec, &path)
+}
+
+/// `linux-source-6.12` -> /usr/src/linux-source-6.12.tar.xz; a path stays a path.
+pub fn resolve(spec: &str) -> Result<PathBuf> {
+    let p = PathBuf::from(spec);
+    if p.exists() {
+        return Ok(p);
+    }
+    if !spec.contains('/') && spec.starts_with("linux-source-") {
+        let tarball = PathBuf::from(format!("/usr/src/{spec}.tar.xz"));
+        if tarball.exists() {
+            return Ok(tarball);
+        }
+        return Err(Error::Source {
+            path: tarball,
+            msg: format!(
+                "not found; install the Debian package `{spec}` (apt-get install --no-install-recommends {spec})"
+            ),
+        });
+    }
+    Err(Error::Source {
+        path: p,
+        msg: "no such file or directory (give a kernel tarball, a kernel tree, a git tree, or a Debian package name such as linux-source-6.12)".into(),
+    })
+}
+
+fn check_kernel_tree(root: &Path, spec: &str) -> Result<()> {
+    for f in ["Makefile", "Kconfig", "arch", "scripts/kconfig"] {
+        if !root.join(f).exists() {
+            return Err(Error::Source {
+                path: root.to_path_buf(),
+                msg: format!("{spec} is not a kernel tree: it has no {f}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `VERSION.PATCHLEVEL.SUBLEVEL` (+EXTRAVERSION) from the top Makefile.
+pub fn kernel_version(root: &Path) -> Result<String> {
+    let mk = std::fs::read_to_string(root.join("Makefile"))
+        .ctx(|| format!("reading {}/Makefile", root.display()))?;
+    let get = |k: &str| {
+        mk.lines()
+            .find_map(|l| l.strip_prefix(k).and_then(|r| r.trim_start().strip_prefix('=')))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut v = format!("{}.{}.{}", get("VERSION"), get("PATCHLEVEL"), get("SUBLEVEL"));
+    v.push_str(&get("EXTRAVERSION"));
+    Ok(v)
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(bytes);
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_hash(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ctx(|| format!("opening {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).ctx(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    let d = h.finalize();
+    Ok(d[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Hold an exclusive flock on `path` while the guard lives (two kcross runs, or two tests,
+/// never unpack or configure the same thing at once).
+pub struct FileLock {
+    _file: std::fs::File,
+}
+
+impl FileLock {
+    pub fn acquire(path: &Path) -> Result<FileLock> {
+        use std::os::fd::AsRawFd;
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).ctx(|| format!("creating {}", d.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .ctx(|| format!("opening lock {}", path.display()))?;
+        // SAFETY: flock on an fd we own.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc != 0 {
+            return Err(Error::io(format!("locking {}", path.display()), std::io::Error::last_os_error()));
+        }
+        Ok(FileLock { _file: file })
+    }
+
+    /// Non-blocking: None if someone else holds it.
+    pub fn try_acquire(path: &Path) -> Result<Option<FileLock>> {
+        use std::os::fd::AsRawFd;
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).ctx(|| format!("creating {}", d.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .ctx(|| format!("opening lock {}", path.display()))?;
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Ok(None);
+        }
+        Ok(Some(FileLock { _file: file }))
+    }
+}
+
+/// Unpack a tarball into `<cache>/src/<sha>/`. The unpack goes to a temp dir that is renamed
+/// into place only when tar succeeded, so an interrupted unpack is never taken as complete.
+fn unpack_cached(spec: &str, tarball: &Path) -> Result<SourceTree> {
+    let key = file_hash(tarball)?;
+    let srcdir = cache_dir().join("src");
+    let done = srcdir.join(&key);
+    let _lock = FileLock::acquire(&srcdir.join(format!("{key}.lock")))?;
+    if !done.is_dir() {
+        // Leftovers of an interrupted unpack (we hold the lock, so nobody is using them).
+        if let Ok(rd) = std::fs::read_dir(&srcdir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if n.starts_with(&format!(".{key}.tmp")) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let tmp = srcdir.join(format!(".{key}.tmp-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
+        let out = crate::proc::run_capture(
+            Command::new("tar").arg("-xf").arg(tarball).arg("-C").arg(&tmp),
+        );
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&tmp);
+            let err = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = err.lines().rev().take(3).collect();
+            return Err(Error::Source {
+                path: tarball.to_path_buf(),
+                msg: format!(
+                    "cannot unpack (missing or corrupt tarball): {}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                ),
+            });
+        }
+        std::fs::rename(&tmp, &done).ctx(|| format!("renaming {} into place", tmp.display()))?;
+    }
+    let root = find_tree_root(&done).ok_or_else(|| Error::Source {
+        path: tarball.to_path_buf(),
+        msg: "the tarball holds no kernel tree (no top-level directory with a Makefile and Kconfig)".into(),
+    })?;
+    let version = kernel_version(&root)?;
+    Ok(SourceTree {
+        kind: SourceKind::Tarball,
+        origin: spec.to_string(),
+        root,
+        key,
+        version,
+    })
+}
+
+fn find_tree_root(dir: &Path) -> Option<PathBuf> {
+    if dir.join("Makefile").is_file() && dir.join("Kconfig").is_file() {
+        return Some(dir.to_path_buf());
+    }
+    let rd = std::fs::read_dir(dir).ok()?;
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() && p.join("Makefile").is_file() && p.join("Kconfig").is_file() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_package_names_the_package() {
+        let e = resolve("linux-source-9.99").unwrap_err().to_string();
+        assert!(e.contains("apt-get install --no-install-recommends linux-source-9.99"), "{e}");
+    }
+
+    #[test]
+    fn a_directory_that_is_not_a_kernel_tree_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let e = prepare(d.path().to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("not a kernel tree") && e.contains("Makefile"), "{e}");
+    }
+
+    #[test]
+    fn version_comes_from_the_makefile() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("Makefile"), "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 57\nEXTRAVERSION =\nNAME = Baby Opossum\n").unwrap();
+        assert_eq!(kernel_version(d.path()).unwrap(), "6.12.57");
+    }
+}
