@@ -59,6 +59,22 @@ enum Cmd {
     },
     /// List what each cell needs and what is missing (with the Debian package)
     Doctor(Common),
+    /// Unpack (once, cached) and print the kernel tree a source resolves to
+    Source {
+        /// A tarball, a kernel tree, a git tree, or a Debian package name (default linux-source-6.12)
+        spec: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove that named helpers compile and resolve on every arch of the matrix, in seconds
+    Check {
+        #[command(flatten)]
+        common: Common,
+        /// A helper to check (repeatable; default: the matrix's [check] helpers)
+        #[arg(long = "helper")]
+        helpers: Vec<String>,
+    },
 }
 
 fn main() {
@@ -79,6 +95,16 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Plan(c) => cmd_plan(&c),
         Cmd::Build { common, cells_at_once } => cmd_build(&common, cells_at_once),
         Cmd::Doctor(c) => cmd_doctor(&c),
+        Cmd::Check { common, helpers } => cmd_check(&common, &helpers),
+        Cmd::Source { spec, json } => {
+            let tree = source::prepare(spec.as_deref().unwrap_or(source::DEFAULT_SOURCE))?;
+            if json {
+                print!("{}", report::json::Json.render(&tree));
+            } else {
+                println!("{}", tree.root.display());
+            }
+            Ok(0)
+        }
     }
 }
 
@@ -274,4 +300,42 @@ fn cmd_build(c: &Common, cells_at_once: Option<usize>) -> Result<i32> {
         print!("{}", report::terminal::table(&summary));
     }
     Ok(outcome_code(summary.all_passed()))
+}
+
+fn cmd_check(c: &Common, helpers: &[String]) -> Result<i32> {
+    let l = load(c)?;
+    let helpers: Vec<String> = if helpers.is_empty() {
+        l.plan.helpers.iter().map(|h| h.name.clone()).collect()
+    } else {
+        for h in helpers {
+            kcross::matrix::check_helper_name(h, "--helper")?;
+        }
+        helpers.to_vec()
+    };
+    if helpers.is_empty() {
+        return Err(Error::Usage(format!(
+            "no helpers to check: give --helper NAME or a [check] helpers list in {}",
+            l.plan.matrix_origin
+        )));
+    }
+    ensure_tools(&l)?;
+    let src = prepare_source(c, &l)?;
+    let run_dir = new_run_dir(&c.out, &format!("{}-check", l.plan.matrix))?;
+    let opts = kcross::check::CheckOptions {
+        helpers,
+        extra_objects: l.plan.check_objects.clone(),
+        jobs: jobs(c),
+        run_dir: run_dir.clone(),
+        build_root: build::default_build_root(),
+    };
+    let summary = kcross::check::run(&l.plan, &src, &opts)?;
+    set_latest(&c.out, &run_dir)?;
+    let table = report::terminal::check_table(&summary);
+    if c.json {
+        print!("{}", report::json::Json.render(&summary));
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    Ok(outcome_code(summary.passed()))
 }

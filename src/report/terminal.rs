@@ -131,3 +131,63 @@ pub fn table(s: &RunSummary) -> String {
     ));
     out
 }
+
+/// The helper check: a grid helper x cell, then the reason for every verdict that is not a
+/// plain "provided", with its evidence.
+pub fn check_table(s: &crate::check::CheckSummary) -> String {
+    use crate::check::HelperVerdict;
+    let hw = s.helpers.iter().map(String::len).max().unwrap_or(6).max(6);
+    let cw: Vec<usize> = s.cells.iter().map(|c| c.cell.len().max(12)).collect();
+    let mut out = format!("{:<hw$}", "HELPER");
+    for (c, w) in s.cells.iter().zip(&cw) {
+        out.push_str(&format!("  {:<w$}", c.cell));
+    }
+    out.push('\n');
+    for h in &s.helpers {
+        out.push_str(&format!("{h:<hw$}"));
+        for (c, w) in s.cells.iter().zip(&cw) {
+            let v = match (&c.setup_failure, c.helpers.iter().find(|r| &r.helper == h)) {
+                (Some(_), _) => "SETUP FAILED".to_string(),
+                (None, Some(r)) => r.verdict.to_string(),
+                (None, None) => "-".to_string(),
+            };
+            out.push_str(&format!("  {v:<w$}"));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    for c in &s.cells {
+        if let Some(f) = &c.setup_failure {
+            out.push_str(&format!("{}: setup failed: {f}\n", c.cell));
+        }
+        for r in &c.helpers {
+            out.push_str(&format!("{} {}: {}: {}\n", c.cell, r.helper, r.verdict, r.summary));
+            if r.verdict != HelperVerdict::Provided {
+                for e in r.evidence.iter().take(3) {
+                    match &e.at {
+                        Some(at) => out.push_str(&format!("    {at}: {}\n", e.what)),
+                        None => out.push_str(&format!("    {}\n", e.what)),
+                    }
+                }
+            }
+        }
+    }
+    if !s.provided_nowhere.is_empty() {
+        out.push_str(&format!(
+            "provided on no cell at all: {} (a typo, or a tree without the series?)\n",
+            s.provided_nowhere.join(", ")
+        ));
+    }
+    let reused = s.cells.iter().filter(|c| c.configure_reused && c.prepare_reused).count();
+    out.push_str(&format!(
+        "{} cell(s) x {} helper(s) in {:.1}s ({} cell(s) reused a prepared build dir), source {} ({}), results {}\n",
+        s.cells.len(),
+        s.helpers.len(),
+        s.wall_s,
+        reused,
+        s.source.origin,
+        s.source.version,
+        s.out_dir.display()
+    ));
+    out
+}

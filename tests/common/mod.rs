@@ -1,0 +1,52 @@
+//! Shared by the integration tests: one kernel-source cache and one set of build dirs for the
+//! whole suite (so each tarball is unpacked once and each arch configured/prepared once), and
+//! a helper to run the real kcross binary.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The suite's cache: unpacked sources and prepared build dirs, shared by every test.
+pub fn cache() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kcross-cache");
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// The real kcross binary, with the shared cache.
+pub fn kcross() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kcross"));
+    c.env("KCROSS_CACHE", cache()).env("CI", "true");
+    c
+}
+
+/// A fresh results directory for one test.
+pub fn out_dir(name: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("out").join(name);
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Run and return (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let o = cmd.output().expect("kcross runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
