@@ -157,7 +157,9 @@ impl Dropped {
         );
         match (&self.defined_at, &self.depends_on) {
             (None, _) => s.push_str(" (no Kconfig file defines this symbol for this arch)"),
-            (Some(at), Some(dep)) => s.push_str(&format!("; unmet dependency ({at}): depends on {dep}")),
+            (Some(at), Some(dep)) => {
+                s.push_str(&format!("; unmet dependency ({at}): depends on {dep}"))
+            }
             (Some(at), None) => s.push_str(&format!(" (defined at {at})")),
         }
         s
@@ -166,7 +168,12 @@ impl Dropped {
 
 /// Check every fragment request against the final .config; explain drops from the Kconfig
 /// sources under `srctree` (the `depends on` lines of the symbol's entry).
-pub fn verify(spec: &ConfigSpec, final_config: &str, srctree: &Path, srcarch: &str) -> Vec<Dropped> {
+pub fn verify(
+    spec: &ConfigSpec,
+    final_config: &str,
+    srctree: &Path,
+    srcarch: &str,
+) -> Vec<Dropped> {
     let have = parse_dotconfig(final_config);
     // Last request for a symbol wins, as in Kconfig itself.
     let mut wanted: BTreeMap<&str, (&Request, &Fragment)> = BTreeMap::new();
@@ -266,8 +273,12 @@ impl KconfigIndex {
                 if ft.is_dir() {
                     let rel = p.strip_prefix(srctree).unwrap_or(&p);
                     let mut comps = rel.components();
-                    let first = comps.next().map(|c| c.as_os_str().to_string_lossy().into_owned());
-                    let second = comps.next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+                    let first = comps
+                        .next()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+                    let second = comps
+                        .next()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned());
                     if first.as_deref() == Some("arch") && second.is_some_and(|s| s != srcarch) {
                         continue;
                     }
@@ -330,7 +341,11 @@ mod tests {
 
     #[test]
     fn fragment_parses_and_rejects_garbage() {
-        let f = Fragment::parse("f.config", "# c\nCONFIG_A=y\n\n# CONFIG_B is not set\nCONFIG_C=\"x\"\n").unwrap();
+        let f = Fragment::parse(
+            "f.config",
+            "# c\nCONFIG_A=y\n\n# CONFIG_B is not set\nCONFIG_C=\"x\"\n",
+        )
+        .unwrap();
         assert_eq!(f.requests.len(), 3);
         assert_eq!(f.requests[1].value, "n");
         assert_eq!(f.requests[2].line, 5);

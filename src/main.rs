@@ -11,7 +11,11 @@ use kcross::toolchain::{self, Registry};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
-#[command(name = "kcross", version, about = "Prove a kernel patch on every architecture: parallel cross-builds, helper checks, series gating, QEMU runtime tests and nightly reports.")]
+#[command(
+    name = "kcross",
+    version,
+    about = "Prove a kernel patch on every architecture: parallel cross-builds, helper checks, series gating, QEMU runtime tests and nightly reports."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -93,7 +97,10 @@ fn main() {
 fn run(cli: Cli) -> Result<i32> {
     match cli.cmd {
         Cmd::Plan(c) => cmd_plan(&c),
-        Cmd::Build { common, cells_at_once } => cmd_build(&common, cells_at_once),
+        Cmd::Build {
+            common,
+            cells_at_once,
+        } => cmd_build(&common, cells_at_once),
         Cmd::Doctor(c) => cmd_doctor(&c),
         Cmd::Check { common, helpers } => cmd_check(&common, &helpers),
         Cmd::Source { spec, json } => {
@@ -137,7 +144,11 @@ fn source_spec(c: &Common, m: &kcross::matrix::Matrix) -> String {
 
 fn jobs(c: &Common) -> usize {
     c.jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
         .max(1)
 }
 
@@ -147,9 +158,19 @@ fn cmd_plan(c: &Common) -> Result<i32> {
         print!("{}", report::json::Json.render(&l.plan));
         return Ok(0);
     }
-    println!("matrix {} ({}): {} cell(s)", l.plan.matrix, l.plan.matrix_origin, l.plan.cells.len());
+    println!(
+        "matrix {} ({}): {} cell(s)",
+        l.plan.matrix,
+        l.plan.matrix_origin,
+        l.plan.cells.len()
+    );
     for cell in &l.plan.cells {
-        let frags: Vec<&str> = cell.config.fragments.iter().map(|f| f.path.as_str()).collect();
+        let frags: Vec<&str> = cell
+            .config
+            .fragments
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
         println!(
             "  {:<28} make {} {}  config {}{}{}",
             cell.id,
@@ -169,8 +190,12 @@ fn cmd_plan(c: &Common) -> Result<i32> {
 
 /// Every program the plan's cells need, with who needs it.
 fn requirements(l: &Loaded) -> Vec<(String, toolchain::Requirement)> {
-    let mut v: Vec<(String, toolchain::Requirement)> =
-        l.reg.host.iter().map(|r| ("host".to_string(), r.clone())).collect();
+    let mut v: Vec<(String, toolchain::Requirement)> = l
+        .reg
+        .host
+        .iter()
+        .map(|r| ("host".to_string(), r.clone()))
+        .collect();
     for cell in &l.plan.cells {
         for r in &cell.toolchain.requires {
             v.push((cell.id.clone(), r.clone()));
@@ -191,7 +216,10 @@ fn ensure_tools(l: &Loaded) -> Result<()> {
         return Err(Error::MissingTool {
             tool: first.program.clone(),
             needed_by: if missing.len() > 1 {
-                format!("{who} (and {} more missing: run `kcross doctor`)", missing.len() - 1)
+                format!(
+                    "{who} (and {} more missing: run `kcross doctor`)",
+                    missing.len() - 1
+                )
             } else {
                 who.clone()
             },
@@ -213,7 +241,10 @@ fn cmd_doctor(c: &Common) -> Result<i32> {
         match which::which(&r.program) {
             Ok(p) => println!("  ok       {:<28} {}", r.program, p.display()),
             Err(_) => {
-                println!("  MISSING  {:<28} apt-get install --no-install-recommends {}", r.program, r.package);
+                println!(
+                    "  MISSING  {:<28} apt-get install --no-install-recommends {}",
+                    r.program, r.package
+                );
                 missing_pkgs.push(r.package.clone());
             }
         }
@@ -234,7 +265,10 @@ fn cmd_doctor(c: &Common) -> Result<i32> {
         println!("everything this matrix needs is installed");
         Ok(0)
     } else {
-        println!("install: apt-get install --no-install-recommends {}", missing_pkgs.join(" "));
+        println!(
+            "install: apt-get install --no-install-recommends {}",
+            missing_pkgs.join(" ")
+        );
         Ok(2)
     }
 }
@@ -247,7 +281,8 @@ fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
     if dir.exists() {
         dir = runs.join(format!("{stamp}-{matrix}-{}", std::process::id()));
     }
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     Ok(dir)
 }
 
@@ -269,7 +304,12 @@ fn prepare_source(c: &Common, l: &Loaded) -> Result<SourceTree> {
     source::prepare(&spec)
 }
 
-fn run_builds(c: &Common, l: &Loaded, src: &SourceTree, cells_at_once: Option<usize>) -> Result<RunSummary> {
+fn run_builds(
+    c: &Common,
+    l: &Loaded,
+    src: &SourceTree,
+    cells_at_once: Option<usize>,
+) -> Result<RunSummary> {
     let run_dir = new_run_dir(&c.out, &l.plan.matrix)?;
     let opts = BuildOptions {
         jobs: jobs(c),

@@ -91,7 +91,11 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
                 "--arch {a}: the matrix {} has no {} build (it has: {})",
                 m.origin,
                 arch.name,
-                m.builds.iter().map(|b| b.arch.as_str()).collect::<Vec<_>>().join(", ")
+                m.builds
+                    .iter()
+                    .map(|b| b.arch.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         want_arch.push(arch.name.clone());
@@ -129,7 +133,10 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
             if let Some(other) = cells.iter().find(|c| c.id == id) {
                 return Err(Error::input(
                     &b.at,
-                    format!("duplicate cell `{id}` (also at {}); give one a different `name`", other.at),
+                    format!(
+                        "duplicate cell `{id}` (also at {}); give one a different `name`",
+                        other.at
+                    ),
                 ));
             }
             cells.push(Cell {
@@ -172,13 +179,40 @@ mod tests {
         let m = crate::matrix::load(None, &reg).unwrap();
         let p = expand(&m, &reg, &Filters::default()).unwrap();
         let ids: Vec<_> = p.cells.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["x86_64-gcc-pud", "powerpc64le-gcc-pud", "arm64-gcc-pud", "riscv64-gcc-pud"]);
-        assert_eq!(p.cells[1].make_vars(), ["ARCH=powerpc", "CROSS_COMPILE=powerpc64le-linux-gnu-"]);
-        let p2 = expand(&m, &reg, &Filters { arches: vec!["ppc64le".into()], toolchains: vec![] }).unwrap();
+        assert_eq!(
+            ids,
+            [
+                "x86_64-gcc-pud",
+                "powerpc64le-gcc-pud",
+                "arm64-gcc-pud",
+                "riscv64-gcc-pud"
+            ]
+        );
+        assert_eq!(
+            p.cells[1].make_vars(),
+            ["ARCH=powerpc", "CROSS_COMPILE=powerpc64le-linux-gnu-"]
+        );
+        let p2 = expand(
+            &m,
+            &reg,
+            &Filters {
+                arches: vec!["ppc64le".into()],
+                toolchains: vec![],
+            },
+        )
+        .unwrap();
         assert_eq!(p2.cells.len(), 1);
         assert_eq!(p2.cells[0].config_key(), p.cells[1].config_key());
         assert_ne!(p.cells[0].config_key(), p.cells[1].config_key());
-        let e = expand(&m, &reg, &Filters { arches: vec!["m68k".into()], toolchains: vec![] }).unwrap_err();
+        let e = expand(
+            &m,
+            &reg,
+            &Filters {
+                arches: vec!["m68k".into()],
+                toolchains: vec![],
+            },
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("known arches"), "{e}");
     }
 }

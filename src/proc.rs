@@ -73,7 +73,9 @@ impl GroupChild {
         check_interrupted()?;
         cmd.process_group(0);
         let program = cmd.get_program().to_string_lossy().into_owned();
-        let child = cmd.spawn().map_err(|e| Error::io(format!("starting {program}"), e))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| Error::io(format!("starting {program}"), e))?;
         let pgid = child.id() as i32;
         GROUPS.lock().unwrap().insert(pgid);
         Ok(GroupChild { child, pgid })

@@ -38,7 +38,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(d).join("kcross");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| "/tmp".into());
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/tmp".into());
     home.join(".cache").join("kcross")
 }
 
@@ -46,17 +48,25 @@ pub fn cache_dir() -> PathBuf {
 pub fn prepare(spec: &str) -> Result<SourceTree> {
     let path = resolve(spec)?;
     if path.is_dir() {
-        let root = path.canonicalize().ctx(|| format!("resolving {}", path.display()))?;
+        let root = path
+            .canonicalize()
+            .ctx(|| format!("resolving {}", path.display()))?;
         check_kernel_tree(&root, spec)?;
         let version = kernel_version(&root)?;
         if root.join(".git").exists() {
             let out = crate::proc::run_capture(
-                Command::new("git").arg("-C").arg(&root).args(["rev-parse", "HEAD"]),
+                Command::new("git")
+                    .arg("-C")
+                    .arg(&root)
+                    .args(["rev-parse", "HEAD"]),
             )?;
             if !out.status.success() {
                 return Err(Error::Source {
                     path: root,
-                    msg: format!("git rev-parse HEAD failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
+                    msg: format!(
+                        "git rev-parse HEAD failed: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
                 });
             }
             let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -122,11 +132,19 @@ pub fn kernel_version(root: &Path) -> Result<String> {
         .ctx(|| format!("reading {}/Makefile", root.display()))?;
     let get = |k: &str| {
         mk.lines()
-            .find_map(|l| l.strip_prefix(k).and_then(|r| r.trim_start().strip_prefix('=')))
+            .find_map(|l| {
+                l.strip_prefix(k)
+                    .and_then(|r| r.trim_start().strip_prefix('='))
+            })
             .map(|v| v.trim().to_string())
             .unwrap_or_default()
     };
-    let mut v = format!("{}.{}.{}", get("VERSION"), get("PATCHLEVEL"), get("SUBLEVEL"));
+    let mut v = format!(
+        "{}.{}.{}",
+        get("VERSION"),
+        get("PATCHLEVEL"),
+        get("SUBLEVEL")
+    );
     v.push_str(&get("EXTRAVERSION"));
     Ok(v)
 }
@@ -144,7 +162,9 @@ fn file_hash(path: &Path) -> Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).ctx(|| format!("reading {}", path.display()))?;
+        let n = f
+            .read(&mut buf)
+            .ctx(|| format!("reading {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -152,6 +172,35 @@ fn file_hash(path: &Path) -> Result<String> {
     }
     let d = h.finalize();
     Ok(d[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The tarball's content hash, remembered by (path, size, mtime) so that a warm run does
+/// not read 150 MB again; any change to the file makes it hash again.
+fn remembered_hash(tarball: &Path) -> Result<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(tarball).ctx(|| format!("reading {}", tarball.display()))?;
+    let abs = tarball
+        .canonicalize()
+        .unwrap_or_else(|_| tarball.to_path_buf());
+    let stamp = format!(
+        "{} {} {}",
+        abs.display(),
+        meta.size(),
+        meta.mtime_nsec() + meta.mtime() * 1_000_000_000
+    );
+    let memo = cache_dir()
+        .join("src")
+        .join(format!("{}.hash", short_hash(stamp.as_bytes())));
+    if let Ok(text) = std::fs::read_to_string(&memo) {
+        if let Some((s, key)) = text.rsplit_once('\n') {
+            if s == stamp && !key.is_empty() {
+                return Ok(key.to_string());
+            }
+        }
+    }
+    let key = file_hash(tarball)?;
+    crate::atomic::write(&memo, format!("{stamp}\n{key}").as_bytes())?;
+    Ok(key)
 }
 
 /// Hold an exclusive flock on `path` while the guard lives (two kcross runs, or two tests,
@@ -175,7 +224,10 @@ impl FileLock {
         // SAFETY: flock on an fd we own.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
         if rc != 0 {
-            return Err(Error::io(format!("locking {}", path.display()), std::io::Error::last_os_error()));
+            return Err(Error::io(
+                format!("locking {}", path.display()),
+                std::io::Error::last_os_error(),
+            ));
         }
         Ok(FileLock { _file: file })
     }
@@ -203,7 +255,7 @@ impl FileLock {
 /// Unpack a tarball into `<cache>/src/<sha>/`. The unpack goes to a temp dir that is renamed
 /// into place only when tar succeeded, so an interrupted unpack is never taken as complete.
 fn unpack_cached(spec: &str, tarball: &Path) -> Result<SourceTree> {
-    let key = file_hash(tarball)?;
+    let key = remembered_hash(tarball)?;
     let srcdir = cache_dir().join("src");
     let done = srcdir.join(&key);
     let _lock = FileLock::acquire(&srcdir.join(format!("{key}.lock")))?;
@@ -220,7 +272,11 @@ fn unpack_cached(spec: &str, tarball: &Path) -> Result<SourceTree> {
         let tmp = srcdir.join(format!(".{key}.tmp-{}", std::process::id()));
         std::fs::create_dir_all(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
         let out = crate::proc::run_capture(
-            Command::new("tar").arg("-xf").arg(tarball).arg("-C").arg(&tmp),
+            Command::new("tar")
+                .arg("-xf")
+                .arg(tarball)
+                .arg("-C")
+                .arg(&tmp),
         );
         let out = match out {
             Ok(o) => o,
@@ -245,7 +301,9 @@ fn unpack_cached(spec: &str, tarball: &Path) -> Result<SourceTree> {
     }
     let root = find_tree_root(&done).ok_or_else(|| Error::Source {
         path: tarball.to_path_buf(),
-        msg: "the tarball holds no kernel tree (no top-level directory with a Makefile and Kconfig)".into(),
+        msg:
+            "the tarball holds no kernel tree (no top-level directory with a Makefile and Kconfig)"
+                .into(),
     })?;
     let version = kernel_version(&root)?;
     Ok(SourceTree {
@@ -278,20 +336,30 @@ mod tests {
     #[test]
     fn unknown_package_names_the_package() {
         let e = resolve("linux-source-9.99").unwrap_err().to_string();
-        assert!(e.contains("apt-get install --no-install-recommends linux-source-9.99"), "{e}");
+        assert!(
+            e.contains("apt-get install --no-install-recommends linux-source-9.99"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_directory_that_is_not_a_kernel_tree_is_refused() {
         let d = tempfile::tempdir().unwrap();
         let e = prepare(d.path().to_str().unwrap()).unwrap_err().to_string();
-        assert!(e.contains("not a kernel tree") && e.contains("Makefile"), "{e}");
+        assert!(
+            e.contains("not a kernel tree") && e.contains("Makefile"),
+            "{e}"
+        );
     }
 
     #[test]
     fn version_comes_from_the_makefile() {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("Makefile"), "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 57\nEXTRAVERSION =\nNAME = Baby Opossum\n").unwrap();
+        std::fs::write(
+            d.path().join("Makefile"),
+            "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 57\nEXTRAVERSION =\nNAME = Baby Opossum\n",
+        )
+        .unwrap();
         assert_eq!(kernel_version(d.path()).unwrap(), "6.12.57");
     }
 }

@@ -21,8 +21,12 @@ pub struct BuildDir {
 }
 
 pub fn build_dir_for(root: &Path, src: &SourceTree, c: &Cell) -> BuildDir {
-    let path = root.join(&src.key).join(format!("{}-{}", c.id, c.config_key()));
-    let lock = root.join(&src.key).join(format!("{}-{}.lock", c.id, c.config_key()));
+    let path = root
+        .join(&src.key)
+        .join(format!("{}-{}", c.id, c.config_key()));
+    let lock = root
+        .join(&src.key)
+        .join(format!("{}-{}.lock", c.id, c.config_key()));
     BuildDir { path, lock }
 }
 
@@ -41,7 +45,10 @@ pub fn make_command(src_root: &Path, build_dir: &Path, c: &Cell, targets: &[Stri
         cmd.arg(t);
     }
     // Stable, parseable output: plain C locale, no colour.
-    cmd.env("LC_ALL", "C").env("GCC_COLORS", "").env_remove("MAKEFLAGS").env_remove("MFLAGS");
+    cmd.env("LC_ALL", "C")
+        .env("GCC_COLORS", "")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS");
     cmd
 }
 
@@ -86,7 +93,8 @@ pub fn configure(
     let key = c.config_key();
     let stamp = bd.path.join(STAMP);
     let dotconfig = bd.path.join(".config");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str()) && dotconfig.is_file() {
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str()) && dotconfig.is_file()
+    {
         return Ok(Configured {
             reused: true,
             ok: true,
@@ -128,7 +136,8 @@ pub fn configure(
         }
     }
     // Merge: drop base lines for symbols a fragment sets, then append the fragments.
-    let base_text = std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
+    let base_text =
+        std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
     let requested: std::collections::BTreeSet<&str> = c
         .config
         .fragments
@@ -140,7 +149,10 @@ pub fn configure(
         let sym = line
             .strip_prefix("CONFIG_")
             .and_then(|r| r.split('=').next())
-            .or_else(|| line.strip_prefix("# CONFIG_").and_then(|r| r.strip_suffix(" is not set")));
+            .or_else(|| {
+                line.strip_prefix("# CONFIG_")
+                    .and_then(|r| r.strip_suffix(" is not set"))
+            });
         if sym.is_some_and(|s| requested.contains(s)) {
             continue;
         }
@@ -167,7 +179,8 @@ pub fn configure(
         }
         return Ok(fail(d, t0));
     }
-    let final_config = std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
+    let final_config =
+        std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
     let dropped = kconfig::verify(&c.config, &final_config, &src.root, &c.srcarch);
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let mut diags = diag::parse_log(&text, &ctx);
@@ -187,7 +200,11 @@ pub fn configure(
             message: d.message(),
             function: None,
             source_line: Some(format!("CONFIG_{}={}", d.symbol, d.wanted)),
-            notes: d.defined_at.iter().map(|a| format!("defined at {a}")).collect(),
+            notes: d
+                .defined_at
+                .iter()
+                .map(|a| format!("defined at {a}"))
+                .collect(),
             cell: c.id.clone(),
             fingerprint: String::new(),
         };
@@ -279,7 +296,8 @@ pub fn build(
     let mut cmd = make_command(&src.root, &bd.path, c, &c.targets);
     let ok = run_make(&mut cmd, jobs, &build_log, &c.id, events)?;
     result.timings.build_s = tb.elapsed().as_secs_f64();
-    let text = std::fs::read_to_string(&build_log).ctx(|| format!("reading {}", build_log.display()))?;
+    let text =
+        std::fs::read_to_string(&build_log).ctx(|| format!("reading {}", build_log.display()))?;
     let ctx = ParseContext {
         source_root: src.root.clone(),
         build_root: bd.path.clone(),
@@ -302,22 +320,26 @@ pub fn build(
 }
 
 fn finish(mut r: CellResult, t0: Instant) -> CellResult {
-    r.errors = r.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    r.warnings = r.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    r.errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    r.warnings = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     r.timings.total_s = t0.elapsed().as_secs_f64();
     if r.verdict == Verdict::Fail && r.reason.is_none() {
-        r.reason = r
-            .diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(|d| {
-                let loc = d.location();
-                if loc.is_empty() {
-                    d.message.clone()
-                } else {
-                    format!("{loc}: {}", d.message)
-                }
-            });
+        r.reason = r.diagnostics.iter().find(|d| d.is_error()).map(|d| {
+            let loc = d.location();
+            if loc.is_empty() {
+                d.message.clone()
+            } else {
+                format!("{loc}: {}", d.message)
+            }
+        });
     }
     r
 }

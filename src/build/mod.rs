@@ -137,8 +137,15 @@ impl Jobs {
     }
 
     /// Run `f` holding one token, with `cmd` set up to share the pool.
-    pub fn with_token<T>(&self, cmd: &mut std::process::Command, f: impl FnOnce(&mut std::process::Command) -> T) -> Result<T> {
-        let token = self.client.acquire().ctx(|| "taking a jobserver token".into())?;
+    pub fn with_token<T>(
+        &self,
+        cmd: &mut std::process::Command,
+        f: impl FnOnce(&mut std::process::Command) -> T,
+    ) -> Result<T> {
+        let token = self
+            .client
+            .acquire()
+            .ctx(|| "taking a jobserver token".into())?;
         self.client.configure(cmd);
         let r = f(cmd);
         drop(token);
@@ -148,10 +155,16 @@ impl Jobs {
 
 /// Build every cell of the plan. Never fails because a cell failed; fails on kcross's own
 /// problems (I/O, interruption).
-pub fn run(plan: &Plan, src: &SourceTree, opts: &BuildOptions, events: &Sender<Event>) -> Result<RunSummary> {
+pub fn run(
+    plan: &Plan,
+    src: &SourceTree,
+    opts: &BuildOptions,
+    events: &Sender<Event>,
+) -> Result<RunSummary> {
     let started_at = chrono::Local::now().to_rfc3339();
     let t0 = Instant::now();
-    std::fs::create_dir_all(&opts.run_dir).ctx(|| format!("creating {}", opts.run_dir.display()))?;
+    std::fs::create_dir_all(&opts.run_dir)
+        .ctx(|| format!("creating {}", opts.run_dir.display()))?;
     let jobs = Jobs::new(opts.jobs)?;
     let _ = events.send(Event::RunStarted {
         cells: plan.cells.iter().map(|c| c.id.clone()).collect(),
@@ -195,7 +208,13 @@ pub fn run(plan: &Plan, src: &SourceTree, opts: &BuildOptions, events: &Sender<E
     Ok(summary)
 }
 
-fn build_cell(c: &Cell, src: &SourceTree, opts: &BuildOptions, jobs: &Jobs, events: &Sender<Event>) -> Result<CellResult> {
+fn build_cell(
+    c: &Cell,
+    src: &SourceTree,
+    opts: &BuildOptions,
+    jobs: &Jobs,
+    events: &Sender<Event>,
+) -> Result<CellResult> {
     let _ = events.send(Event::CellStarted { cell: c.id.clone() });
     let dir = opts.run_dir.join("cells").join(&c.id);
     std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
@@ -214,5 +233,6 @@ pub fn default_build_root() -> PathBuf {
 /// Read a run's summary back.
 pub fn load_summary(path: &Path) -> Result<RunSummary> {
     let text = std::fs::read_to_string(path).ctx(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| crate::Error::input(path.display().to_string(), e.to_string()))
+    serde_json::from_str(&text)
+        .map_err(|e| crate::Error::input(path.display().to_string(), e.to_string()))
 }

@@ -97,10 +97,9 @@ pub struct CheckSummary {
 impl CheckSummary {
     pub fn passed(&self) -> bool {
         self.provided_nowhere.is_empty()
-            && self
-                .cells
-                .iter()
-                .all(|c| c.setup_failure.is_none() && c.helpers.iter().all(|h| !h.verdict.is_failure()))
+            && self.cells.iter().all(|c| {
+                c.setup_failure.is_none() && c.helpers.iter().all(|h| !h.verdict.is_failure())
+            })
     }
 }
 
@@ -125,7 +124,8 @@ const PROBE_HEADERS: &[&str] = &[
 
 pub fn run(plan: &Plan, src: &SourceTree, opts: &CheckOptions) -> Result<CheckSummary> {
     let t0 = Instant::now();
-    std::fs::create_dir_all(&opts.run_dir).ctx(|| format!("creating {}", opts.run_dir.display()))?;
+    std::fs::create_dir_all(&opts.run_dir)
+        .ctx(|| format!("creating {}", opts.run_dir.display()))?;
     let jobs = Jobs::new(opts.jobs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.cells.len().max(1))
@@ -138,10 +138,15 @@ pub fn run(plan: &Plan, src: &SourceTree, opts: &CheckOptions) -> Result<CheckSu
             .map(|c| {
                 let r = check_cell(c, src, opts, &jobs);
                 if let Ok(cc) = &r {
-                    eprintln!("[{}] checked in {:.1}s{}", cc.cell, cc.seconds, match &cc.setup_failure {
-                        Some(f) => format!(": {f}"),
-                        None => String::new(),
-                    });
+                    eprintln!(
+                        "[{}] checked in {:.1}s{}",
+                        cc.cell,
+                        cc.seconds,
+                        match &cc.setup_failure {
+                            Some(f) => format!(": {f}"),
+                            None => String::new(),
+                        }
+                    );
                 }
                 r
             })
@@ -229,16 +234,26 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
         }
         crate::atomic::write(&stamp, key.as_bytes())?;
     }
-    let dotconfig = std::fs::read_to_string(bd.path.join(".config")).ctx(|| "reading .config".into())?;
+    let dotconfig =
+        std::fs::read_to_string(bd.path.join(".config")).ctx(|| "reading .config".into())?;
     let values = kconfig::parse_dotconfig(&dotconfig);
     let cfg = Config { values: &values };
 
     // 1. Scan the tree: uses and definitions of each helper in mm/ and the arch.
-    let sites = scan_tree(&src.root, &c.srcarch, &opts.helpers, &opts.extra_objects, &cfg);
+    let sites = scan_tree(
+        &src.root,
+        &c.srcarch,
+        &opts.helpers,
+        &opts.extra_objects,
+        &cfg,
+    );
 
     // 2. Build the real objects that define or use a helper in code this config compiles.
     let mut objects: BTreeSet<String> = BTreeSet::new();
-    for s in sites.iter().filter(|s| s.compiled != Truth::False && s.object_built != Some(false)) {
+    for s in sites
+        .iter()
+        .filter(|s| s.compiled != Truth::False && s.object_built != Some(false))
+    {
         objects.insert(s.object.clone());
     }
     for o in &opts.extra_objects {
@@ -280,7 +295,16 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
     }
 
     for (i, h) in opts.helpers.iter().enumerate() {
-        out.helpers.push(verdict(c, h, i, &sites, &obj_diags, (&probe_diags, &decl_text), &syms, &src.root));
+        out.helpers.push(verdict(
+            c,
+            h,
+            i,
+            &sites,
+            &obj_diags,
+            (&probe_diags, &decl_text),
+            &syms,
+            &src.root,
+        ));
     }
     out.seconds = t0.elapsed().as_secs_f64();
     crate::atomic::write_json(&dir.join("check.json"), &out)?;
@@ -320,7 +344,9 @@ struct Site {
 }
 
 fn c_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         match e.file_type() {
@@ -331,7 +357,13 @@ fn c_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn scan_tree(root: &Path, srcarch: &str, helpers: &[String], extra: &[String], cfg: &Config) -> Vec<Site> {
+fn scan_tree(
+    root: &Path,
+    srcarch: &str,
+    helpers: &[String],
+    extra: &[String],
+    cfg: &Config,
+) -> Vec<Site> {
     let mut files = Vec::new();
     c_files(&root.join("mm"), &mut files);
     c_files(&root.join("arch").join(srcarch), &mut files);
@@ -344,18 +376,28 @@ fn scan_tree(root: &Path, srcarch: &str, helpers: &[String], extra: &[String], c
     files.sort();
     let mut sites = Vec::new();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
         if !helpers.iter().any(|h| text.contains(h.as_str())) {
             continue;
         }
-        let rel = f.strip_prefix(root).unwrap_or(&f).to_string_lossy().into_owned();
+        let rel = f
+            .strip_prefix(root)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .into_owned();
         let object = format!("{}.o", rel.trim_end_matches(".c"));
         let stripped = scan::strip_comments(&text);
         let conds = scan::conditions(&stripped, cfg);
         let gate = scan::makefile_gate(root, &object, cfg);
         for h in helpers {
             for (line, col) in scan::find_ident(&stripped, h) {
-                let (truth, cs) = conds.lines.get(line).cloned().unwrap_or((Truth::Unknown, Vec::new()));
+                let (truth, cs) = conds
+                    .lines
+                    .get(line)
+                    .cloned()
+                    .unwrap_or((Truth::Unknown, Vec::new()));
                 sites.push(Site {
                     helper: h.clone(),
                     at: format!("{rel}:{}", line + 1),
@@ -375,7 +417,8 @@ fn scan_tree(root: &Path, srcarch: &str, helpers: &[String], extra: &[String], c
 /// Write the probe sources; returns decl.c's text (its marker lines map diagnostics to helpers).
 fn write_probe(dir: &Path, helpers: &[String]) -> Result<String> {
     std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
-    let mut decl = String::from("/* kcross helper probe: how this arch and config declare each helper */\n");
+    let mut decl =
+        String::from("/* kcross helper probe: how this arch and config declare each helper */\n");
     let mut refs = String::from("/* kcross helper probe: a reference to each helper */\n");
     for h in PROBE_HEADERS {
         decl.push_str(&format!("#include <{h}>\n"));
@@ -438,9 +481,17 @@ fn nm(tool: &str, obj: &Path) -> Result<Symbols> {
 
 /// The note `previous declaration/definition of 'h'` (or a macro's previous definition) in
 /// the probe's diagnostics: (kind, location).
-fn declared_at(h: &str, idx: usize, probe: &[Diagnostic], decl_text: &str) -> Option<(String, String, String)> {
+fn declared_at(
+    h: &str,
+    idx: usize,
+    probe: &[Diagnostic],
+    decl_text: &str,
+) -> Option<(String, String, String)> {
     for d in probe {
-        if d.file.as_deref().is_none_or(|f| !f.ends_with("kcross-probe/decl.c")) {
+        if d.file
+            .as_deref()
+            .is_none_or(|f| !f.ends_with("kcross-probe/decl.c"))
+        {
             continue;
         }
         if probe_helper_of_line(decl_text, d.line.unwrap_or(0)) != Some(idx) {
@@ -448,7 +499,9 @@ fn declared_at(h: &str, idx: usize, probe: &[Diagnostic], decl_text: &str) -> Op
         }
         for n in &d.notes {
             // e.g. "arch/x86/include/asm/pgtable.h:878:21: note: previous definition of 'pud_modify' with type ..."
-            let Some((loc, msg)) = n.split_once(": note: ") else { continue };
+            let Some((loc, msg)) = n.split_once(": note: ") else {
+                continue;
+            };
             let loc = loc.trim();
             let mut parts = loc.rsplitn(3, ':');
             let _col = parts.next();
@@ -478,7 +531,9 @@ fn source_line(root: &Path, at: &str) -> Option<String> {
     let (file, line) = at.rsplit_once(':')?;
     let n: usize = line.parse().ok()?;
     let text = std::fs::read_to_string(root.join(file)).ok()?;
-    text.lines().nth(n.checked_sub(1)?).map(|l| l.trim().to_string())
+    text.lines()
+        .nth(n.checked_sub(1)?)
+        .map(|l| l.trim().to_string())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -525,7 +580,10 @@ fn verdict(
         }
         if let Some(u) = compiled_uses.first() {
             ev.push(Evidence {
-                what: format!("referenced here: {}", source_line(root, &u.at).unwrap_or_default()),
+                what: format!(
+                    "referenced here: {}",
+                    source_line(root, &u.at).unwrap_or_default()
+                ),
                 at: Some(u.at.clone()),
             });
         }
@@ -537,7 +595,12 @@ fn verdict(
     let defs_built: Vec<(&Site, bool)> = mine
         .iter()
         .filter(|s| s.definition)
-        .map(|s| (*s, syms.get(&s.object).is_some_and(|y| y.defined.contains(h))))
+        .map(|s| {
+            (
+                *s,
+                syms.get(&s.object).is_some_and(|y| y.defined.contains(h)),
+            )
+        })
         .collect();
     let referencing_objs: Vec<&String> = syms
         .iter()
@@ -563,7 +626,10 @@ fn verdict(
         if kind_name == "extern function" {
             if let Some((d, _)) = defs_built.iter().find(|(_, built)| *built) {
                 res.verdict = HelperVerdict::Provided;
-                res.summary = format!("extern, declared at {at}, defined at {} ({})", d.at, d.object);
+                res.summary = format!(
+                    "extern, declared at {at}, defined at {} ({})",
+                    d.at, d.object
+                );
                 ev.push(Evidence {
                     what: format!("defined in {} (nm: T {h})", d.object),
                     at: Some(d.at.clone()),
@@ -591,7 +657,9 @@ fn verdict(
                 }
             } else {
                 res.verdict = HelperVerdict::NotRequired;
-                res.summary = format!("declared at {at}, but nothing built for this config references or defines it");
+                res.summary = format!(
+                    "declared at {at}, but nothing built for this config references or defines it"
+                );
             }
         } else {
             res.verdict = HelperVerdict::Provided;
@@ -605,7 +673,10 @@ fn verdict(
     }
 
     // Not declared for this arch and config.
-    let gated: Vec<&&Site> = mine.iter().filter(|s| !s.definition && (s.compiled == Truth::False || s.object_built == Some(false))).collect();
+    let gated: Vec<&&Site> = mine
+        .iter()
+        .filter(|s| !s.definition && (s.compiled == Truth::False || s.object_built == Some(false)))
+        .collect();
     let mut symbols: BTreeSet<String> = BTreeSet::new();
     for g in &gated {
         for cnd in &g.conditions {
@@ -631,14 +702,27 @@ fn verdict(
         format!(
             "not provided by {}; defined only in {}, and nothing built for this cell references it",
             c.arch,
-            defined_elsewhere.iter().map(|(a, _)| a.clone()).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+            defined_elsewhere
+                .iter()
+                .map(|(a, _)| a.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     } else {
-        format!("not provided by {}, and nothing built for this cell references it", c.arch)
+        format!(
+            "not provided by {}, and nothing built for this cell references it",
+            c.arch
+        )
     };
     for g in gated {
         ev.push(Evidence {
-            what: format!("use compiled only under {}{}", g.conditions.join(" && "), gating_text(g)),
+            what: format!(
+                "use compiled only under {}{}",
+                g.conditions.join(" && "),
+                gating_text(g)
+            ),
             at: Some(g.at.clone()),
         });
     }
@@ -663,8 +747,13 @@ fn gating_text(s: &Site) -> String {
 /// "not required": an arch-internal helper of someone else).
 fn defined_in_other_arches(root: &Path, srcarch: &str, h: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    let Ok(rd) = std::fs::read_dir(root.join("arch")) else { return found };
-    let mut arches: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let Ok(rd) = std::fs::read_dir(root.join("arch")) else {
+        return found;
+    };
+    let mut arches: Vec<String> = rd
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     arches.sort();
     for a in arches {
         if a == srcarch {
@@ -682,14 +771,18 @@ fn defined_in_other_arches(root: &Path, srcarch: &str, h: &str) -> Vec<(String, 
         }
         c_files(&root.join("arch").join(&a).join("mm"), &mut files);
         for f in files {
-            let Ok(text) = std::fs::read_to_string(&f) else { continue };
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
             if !text.contains(h) {
                 continue;
             }
             let stripped = scan::strip_comments(&text);
             for (line, col) in scan::find_ident(&stripped, h) {
                 let l = stripped.lines().nth(line).unwrap_or("");
-                if scan::is_definition(&stripped, line, col) || l.trim_start().starts_with("#define") {
+                if scan::is_definition(&stripped, line, col)
+                    || l.trim_start().starts_with("#define")
+                {
                     let rel = f.strip_prefix(root).unwrap_or(&f).display().to_string();
                     found.push((format!("arch/{a}"), format!("{rel}:{}", line + 1)));
                     break;

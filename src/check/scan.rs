@@ -104,7 +104,11 @@ impl Config<'_> {
 /// non-CONFIG macros is Unknown.
 pub fn eval(expr: &str, cfg: &Config) -> Truth {
     let toks = tokenize(expr);
-    let mut p = Parser { toks: &toks, pos: 0, cfg };
+    let mut p = Parser {
+        toks: &toks,
+        pos: 0,
+        cfg,
+    };
     let t = p.or();
     if p.pos != toks.len() {
         return Truth::Unknown;
@@ -126,7 +130,9 @@ fn tokenize(s: &str) -> Vec<String> {
                 i += 1;
             }
             v.push(cs[st..i].iter().collect());
-        } else if i + 1 < cs.len() && ((c == '&' && cs[i + 1] == '&') || (c == '|' && cs[i + 1] == '|')) {
+        } else if i + 1 < cs.len()
+            && ((c == '&' && cs[i + 1] == '&') || (c == '|' && cs[i + 1] == '|'))
+        {
             v.push(format!("{c}{c}"));
             i += 2;
         } else {
@@ -308,15 +314,27 @@ pub fn conditions(stripped: &str, cfg: &Config) -> Conditions {
             match kw {
                 "if" => {
                     let tr = eval(rest, cfg);
-                    stack.push(Frame { text: format!("#if {rest}"), truth: tr, taken: tr });
+                    stack.push(Frame {
+                        text: format!("#if {rest}"),
+                        truth: tr,
+                        taken: tr,
+                    });
                 }
                 "ifdef" => {
                     let tr = eval(&format!("defined({rest})"), cfg);
-                    stack.push(Frame { text: format!("#ifdef {rest}"), truth: tr, taken: tr });
+                    stack.push(Frame {
+                        text: format!("#ifdef {rest}"),
+                        truth: tr,
+                        taken: tr,
+                    });
                 }
                 "ifndef" => {
                     let tr = eval(&format!("defined({rest})"), cfg).not();
-                    stack.push(Frame { text: format!("#ifndef {rest}"), truth: tr, taken: tr });
+                    stack.push(Frame {
+                        text: format!("#ifndef {rest}"),
+                        truth: tr,
+                        taken: tr,
+                    });
                 }
                 "elif" => {
                     if let Some(f) = stack.last_mut() {
@@ -348,7 +366,11 @@ pub fn conditions(stripped: &str, cfg: &Config) -> Conditions {
 /// the config enables it: `obj-$(CONFIG_X) += file.o` -> (Some("CONFIG_X"), enabled?).
 /// `obj-y` -> (None, true). Not found (e.g. the object comes in through a composite or an
 /// arch Makefile) -> None: unknown.
-pub fn makefile_gate(srctree: &Path, rel_obj: &str, cfg: &Config) -> Option<(Option<String>, bool)> {
+pub fn makefile_gate(
+    srctree: &Path,
+    rel_obj: &str,
+    cfg: &Config,
+) -> Option<(Option<String>, bool)> {
     let p = Path::new(rel_obj);
     let dir = p.parent()?;
     let name = p.file_name()?.to_string_lossy().into_owned();
@@ -415,8 +437,14 @@ pub fn is_definition(stripped: &str, line: usize, col: usize) -> bool {
         text.push('\n');
     }
     let rest = &text[col..];
-    let Some(open) = rest.find('(') else { return false };
-    if !rest[..open].trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').trim().is_empty() {
+    let Some(open) = rest.find('(') else {
+        return false;
+    };
+    if !rest[..open]
+        .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        .trim()
+        .is_empty()
+    {
         return false;
     }
     let mut depth = 0;
@@ -441,7 +469,10 @@ mod tests {
     use super::*;
 
     fn cfg(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -456,8 +487,14 @@ mod tests {
     fn conditions_follow_ifdef_else_and_unknowns() {
         let v = cfg(&[("THP", "y")]);
         let c = Config { values: &v };
-        assert_eq!(eval("defined(CONFIG_THP) && !defined(CONFIG_PUD)", &c), Truth::True);
-        assert_eq!(eval("IS_ENABLED(CONFIG_PUD) || defined(__HAVE_X)", &c), Truth::Unknown);
+        assert_eq!(
+            eval("defined(CONFIG_THP) && !defined(CONFIG_PUD)", &c),
+            Truth::True
+        );
+        assert_eq!(
+            eval("IS_ENABLED(CONFIG_PUD) || defined(__HAVE_X)", &c),
+            Truth::Unknown
+        );
         assert_eq!(eval("CONFIG_PUD && FOO > 3", &c), Truth::False);
         let src = "#ifdef CONFIG_PUD\nuse();\n#else\nstub();\n#endif\nall();\n";
         let conds = conditions(src, &c);

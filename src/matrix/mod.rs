@@ -72,9 +72,8 @@ impl Files {
                 } else {
                     dir.join(rel)
                 };
-                let text = std::fs::read_to_string(&p).map_err(|e| {
-                    Error::input(at, format!("cannot read {}: {e}", p.display()))
-                })?;
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| Error::input(at, format!("cannot read {}: {e}", p.display())))?;
                 Ok((p.display().to_string(), text))
             }
             Files::Embedded(dir) => {
@@ -93,7 +92,12 @@ pub fn load(path: Option<&Path>, reg: &Registry) -> Result<Matrix> {
     match path {
         None => {
             let text = toolchain::embedded_file(DEFAULT_MATRIX).expect("built-in matrix");
-            load_toml(DEFAULT_MATRIX, text, Files::Embedded("matrices".into()), reg)
+            load_toml(
+                DEFAULT_MATRIX,
+                text,
+                Files::Embedded("matrices".into()),
+                reg,
+            )
         }
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| {
@@ -116,15 +120,24 @@ fn at(origin: &str, text: &str, span: std::ops::Range<usize>) -> String {
 
 fn check_make_arg(arg: &str, at: &str) -> Result<()> {
     let Some((var, _)) = arg.split_once('=') else {
-        return Err(Error::input(at, format!("make_args entry `{arg}` is not VAR=value")));
+        return Err(Error::input(
+            at,
+            format!("make_args entry `{arg}` is not VAR=value"),
+        ));
     };
     if var.is_empty()
         || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         || var.chars().next().is_some_and(|c| c.is_ascii_digit())
     {
-        return Err(Error::input(at, format!("`{var}` is not a make variable name")));
+        return Err(Error::input(
+            at,
+            format!("`{var}` is not a make variable name"),
+        ));
     }
-    if matches!(var, "O" | "ARCH" | "CROSS_COMPILE" | "LLVM" | "KBUILD_OUTPUT") {
+    if matches!(
+        var,
+        "O" | "ARCH" | "CROSS_COMPILE" | "LLVM" | "KBUILD_OUTPUT"
+    ) {
         return Err(Error::input(
             at,
             format!("make_args may not set {var}: kcross sets it from the arch and toolchain"),
@@ -138,7 +151,9 @@ fn config_base(value: &str, files: &Files, at: &str) -> Result<Base> {
     let is_target = !value.contains('/')
         && value.ends_with("config")
         && !value.ends_with(".config")
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     if is_target {
         Ok(Base::Target(value.to_string()))
     } else {
@@ -167,7 +182,10 @@ fn toolchain_name(reg: &Registry, arch: &str, name: &str, at: &str) -> Result<St
     if !a.compilers.contains_key(&c.name) {
         return Err(Error::UnknownToolchain {
             name: name.to_string(),
-            at: format!("{at} (arch {arch} has no [compilers.{}] in {})", c.name, a.origin),
+            at: format!(
+                "{at} (arch {arch} has no [compilers.{}] in {})",
+                c.name, a.origin
+            ),
             known: a.compilers.keys().cloned().collect::<Vec<_>>().join(", "),
         });
     }
@@ -186,7 +204,10 @@ pub fn check_helper_name(name: &str, at: &str) -> Result<()> {
     if is_c_identifier(name) {
         Ok(())
     } else {
-        Err(Error::input(at, format!("helper `{name}` is not a C identifier")))
+        Err(Error::input(
+            at,
+            format!("helper `{name}` is not a C identifier"),
+        ))
     }
 }
 
@@ -220,16 +241,29 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             .ok_or_else(|| Error::input(&entry_at, "no `config` here or in [defaults]"))?;
         let base = config_base(config.get_ref(), &files, &sp(config))?;
         let mut fragments = Vec::new();
-        for f in d.fragments.iter().flatten().chain(b.fragments.iter().flatten()) {
+        for f in d
+            .fragments
+            .iter()
+            .flatten()
+            .chain(b.fragments.iter().flatten())
+        {
             let (path, ftext) = files.read(f.get_ref(), &sp(f))?;
             fragments.push(Fragment::parse(&path, &ftext)?);
         }
         let mut make_args = Vec::new();
-        for a in d.make_args.iter().flatten().chain(b.make_args.iter().flatten()) {
+        for a in d
+            .make_args
+            .iter()
+            .flatten()
+            .chain(b.make_args.iter().flatten())
+        {
             check_make_arg(a.get_ref(), &sp(a))?;
             make_args.push(a.get_ref().clone());
         }
-        let label = b.name.clone().unwrap_or_else(|| config_label(&base, &fragments));
+        let label = b
+            .name
+            .clone()
+            .unwrap_or_else(|| config_label(&base, &fragments));
         builds.push(Build {
             at: entry_at,
             name: b.name.clone(),
@@ -337,7 +371,10 @@ fn json_key_at(text: &str, key: &str, nth: usize) -> Option<usize> {
 
 fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<Matrix> {
     let json_err = |e: serde_json::Error| {
-        Error::input(format!("{origin}:{}:{}", e.line(), e.column()), e.to_string())
+        Error::input(
+            format!("{origin}:{}:{}", e.line(), e.column()),
+            e.to_string(),
+        )
     };
     let (name, source, builds, helper_names) = match text.trim_start().chars().next() {
         Some('[') => {
@@ -376,7 +413,10 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         for a in &b.make_args {
             check_make_arg(a, &loc("make_args"))?;
         }
-        let label = b.name.clone().unwrap_or_else(|| config_label(&base, &fragments));
+        let label = b
+            .name
+            .clone()
+            .unwrap_or_else(|| config_label(&base, &fragments));
         out.push(Build {
             at: loc("arch"),
             name: b.name.clone(),
@@ -395,7 +435,10 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
     let mut helpers = Vec::new();
     for h in helper_names {
         check_helper_name(&h, origin)?;
-        helpers.push(HelperName { name: h, at: origin.to_string() });
+        helpers.push(HelperName {
+            name: h,
+            at: origin.to_string(),
+        });
     }
     Ok(Matrix {
         name: name.unwrap_or_else(|| stem(origin)),
@@ -434,14 +477,24 @@ mod tests {
         let names: Vec<_> = m.helpers.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(
             names,
-            ["pudp_invalidate", "pud_modify", "pud_mkinvalid", "pudp_establish", "change_huge_pud"]
+            [
+                "pudp_invalidate",
+                "pud_modify",
+                "pud_mkinvalid",
+                "pudp_establish",
+                "change_huge_pud"
+            ]
         );
     }
 
     #[test]
     fn unknown_key_names_line_and_column() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "m.toml", "name = \"x\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\nbogus = 1\n");
+        let p = write(
+            d.path(),
+            "m.toml",
+            "name = \"x\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\nbogus = 1\n",
+        );
         let e = load(Some(&p), &reg()).unwrap_err().to_string();
         assert!(e.contains("m.toml:5:1"), "{e}");
         assert!(e.contains("bogus"), "{e}");
@@ -450,7 +503,11 @@ mod tests {
     #[test]
     fn unknown_arch_lists_known_ones() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "m.toml", "[[build]]\narch = \"vax\"\nconfig = \"tinyconfig\"\n");
+        let p = write(
+            d.path(),
+            "m.toml",
+            "[[build]]\narch = \"vax\"\nconfig = \"tinyconfig\"\n",
+        );
         let e = load(Some(&p), &reg()).unwrap_err();
         let s = e.to_string();
         assert!(s.contains("m.toml:2:8"), "{s}");
@@ -461,9 +518,16 @@ mod tests {
     #[test]
     fn unknown_toolchain_and_bad_make_arg() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntoolchains = [\"icc\"]\n");
+        let p = write(
+            d.path(),
+            "m.toml",
+            "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntoolchains = [\"icc\"]\n",
+        );
         let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(s.contains("m.toml:4:15") && s.contains("icc") && s.contains("clang"), "{s}");
+        assert!(
+            s.contains("m.toml:4:15") && s.contains("icc") && s.contains("clang"),
+            "{s}"
+        );
         let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\nmake_args = [\"W=1\", \"; rm -rf /\"]\n");
         let s = load(Some(&p), &reg()).unwrap_err().to_string();
         assert!(s.contains("m.toml:4:21"), "{s}");
@@ -472,7 +536,11 @@ mod tests {
     #[test]
     fn wrong_type_is_located() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "m.toml", "[[build]]\narch = 64\nconfig = \"tinyconfig\"\n");
+        let p = write(
+            d.path(),
+            "m.toml",
+            "[[build]]\narch = 64\nconfig = \"tinyconfig\"\n",
+        );
         let s = load(Some(&p), &reg()).unwrap_err().to_string();
         assert!(s.contains("m.toml:2:8"), "{s}");
     }
@@ -494,10 +562,18 @@ mod tests {
         assert_eq!(m.builds[0].config.label, "ppc");
         assert_eq!(m.builds[1].toolchains, vec!["clang"]);
         assert_eq!(m.builds[1].config.base, Base::Target("defconfig".into()));
-        let p = write(d.path(), "o.json", "{\"builds\": [\n {\"arch\": \"sparc99\", \"config\": \"defconfig\"}]}");
+        let p = write(
+            d.path(),
+            "o.json",
+            "{\"builds\": [\n {\"arch\": \"sparc99\", \"config\": \"defconfig\"}]}",
+        );
         let s = load(Some(&p), &reg()).unwrap_err().to_string();
         assert!(s.contains("o.json:2:3") && s.contains("sparc99"), "{s}");
-        let p = write(d.path(), "u.json", "[{\"arch\": \"arm64\",\n \"config\": \"defconfig\", \"colour\": 1}]");
+        let p = write(
+            d.path(),
+            "u.json",
+            "[{\"arch\": \"arm64\",\n \"config\": \"defconfig\", \"colour\": 1}]",
+        );
         let s = load(Some(&p), &reg()).unwrap_err().to_string();
         assert!(s.contains("u.json:2:") && s.contains("colour"), "{s}");
     }
@@ -507,6 +583,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\n[check]\nhelpers = [\"pud_modify\", \"pud-modify()\"]\n");
         let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(s.contains("m.toml:5:26") && s.contains("not a C identifier"), "{s}");
+        assert!(
+            s.contains("m.toml:5:26") && s.contains("not a C identifier"),
+            "{s}"
+        );
     }
 }

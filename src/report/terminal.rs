@@ -10,7 +10,8 @@ use std::time::Duration;
 
 /// Should progress be drawn live? Not in CI, not when stderr is a pipe or file.
 pub fn interactive() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false")
+    std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false")
 }
 
 /// Consume events until the sender hangs up. Runs on its own thread.
@@ -29,7 +30,12 @@ fn plain(rx: Receiver<Event>, quiet: bool) {
         }
         match ev {
             Event::RunStarted { cells, jobs } => {
-                eprintln!("kcross: {} cell(s), {} job(s): {}", cells.len(), jobs, cells.join(", "))
+                eprintln!(
+                    "kcross: {} cell(s), {} job(s): {}",
+                    cells.len(),
+                    jobs,
+                    cells.join(", ")
+                )
             }
             Event::CellPhase { cell, phase } => eprintln!("[{cell}] {phase}"),
             Event::CellFinished { result } => eprintln!("[{}] {}", result.cell, one_line(&result)),
@@ -45,7 +51,11 @@ fn one_line(r: &CellResult) -> String {
         r.timings.total_s,
         r.errors,
         r.warnings,
-        if r.config_reused { ", config reused" } else { "" }
+        if r.config_reused {
+            ", config reused"
+        } else {
+            ""
+        }
     );
     if let Some(reason) = &r.reason {
         s.push_str(": ");
@@ -93,7 +103,13 @@ fn live(rx: Receiver<Event>) {
 
 /// The results table, with the first errors of each failed cell.
 pub fn table(s: &RunSummary) -> String {
-    let w = s.cells.iter().map(|c| c.cell.len()).max().unwrap_or(4).max(4);
+    let w = s
+        .cells
+        .iter()
+        .map(|c| c.cell.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let mut out = format!(
         "{:<w$}  {:<7}  {:>6}  {:>8}  {:>8}\n",
         "CELL", "VERDICT", "ERRORS", "WARNINGS", "TIME"
@@ -119,7 +135,11 @@ pub fn table(s: &RunSummary) -> String {
             out.push_str(&format!("    log: {}\n", c.dir.join("build.log").display()));
         }
     }
-    let failed = s.cells.iter().filter(|c| c.verdict == Verdict::Fail).count();
+    let failed = s
+        .cells
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .count();
     out.push_str(&format!(
         "{} cell(s), {} failed, wall {:.1}s, source {} ({}), results {}\n",
         s.cells.len(),
@@ -161,7 +181,10 @@ pub fn check_table(s: &crate::check::CheckSummary) -> String {
             out.push_str(&format!("{}: setup failed: {f}\n", c.cell));
         }
         for r in &c.helpers {
-            out.push_str(&format!("{} {}: {}: {}\n", c.cell, r.helper, r.verdict, r.summary));
+            out.push_str(&format!(
+                "{} {}: {}: {}\n",
+                c.cell, r.helper, r.verdict, r.summary
+            ));
             if r.verdict != HelperVerdict::Provided {
                 for e in r.evidence.iter().take(3) {
                     match &e.at {
@@ -178,7 +201,11 @@ pub fn check_table(s: &crate::check::CheckSummary) -> String {
             s.provided_nowhere.join(", ")
         ));
     }
-    let reused = s.cells.iter().filter(|c| c.configure_reused && c.prepare_reused).count();
+    let reused = s
+        .cells
+        .iter()
+        .filter(|c| c.configure_reused && c.prepare_reused)
+        .count();
     out.push_str(&format!(
         "{} cell(s) x {} helper(s) in {:.1}s ({} cell(s) reused a prepared build dir), source {} ({}), results {}\n",
         s.cells.len(),
