@@ -1,0 +1,165 @@
+//! The helper check on real trees: the truth of linux-source-6.12 for the five helpers of
+//! "mm/mprotect: Fix dax puds", linux-source-6.1 (the series is not there), and a copy of
+//! 6.12 where generic mm code calls an x86-only helper.
+
+mod common;
+
+use common::{kcross, out_dir, run};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// (cell, helper) -> (verdict, result)
+fn verdicts(v: &Value) -> BTreeMap<(String, String), Value> {
+    let mut m = BTreeMap::new();
+    for c in v["cells"].as_array().unwrap() {
+        assert!(c["setup_failure"].is_null(), "{}", c["setup_failure"]);
+        for h in c["helpers"].as_array().unwrap() {
+            m.insert(
+                (c["arch"].as_str().unwrap().to_string(), h["helper"].as_str().unwrap().to_string()),
+                h.clone(),
+            );
+        }
+    }
+    m
+}
+
+fn get<'a>(m: &'a BTreeMap<(String, String), Value>, arch: &str, helper: &str) -> &'a Value {
+    m.get(&(arch.to_string(), helper.to_string())).unwrap_or_else(|| panic!("{arch} {helper}"))
+}
+
+#[test]
+fn linux_6_12_truth_for_the_pud_helpers() {
+    let out = out_dir("check-612");
+    let (code, stdout, stderr) = run(kcross().args(["check", "--json", "--out"]).arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let m = verdicts(&v);
+    // x86_64 provides all five: pudp_invalidate out of line in arch/x86/mm/pgtable.c.
+    let x = get(&m, "x86_64", "pudp_invalidate");
+    assert_eq!(x["verdict"], "provided");
+    assert_eq!(x["provider"], "arch");
+    assert!(x["summary"].as_str().unwrap().contains("arch/x86/mm/pgtable.c:"), "{x}");
+    for h in ["pud_modify", "pud_mkinvalid", "pudp_establish"] {
+        let r = get(&m, "x86_64", h);
+        assert_eq!(r["verdict"], "provided", "{r}");
+        assert_eq!(r["kind"], "static inline", "{r}");
+        assert!(r["summary"].as_str().unwrap().contains("arch/x86/include/asm/pgtable.h:"), "{r}");
+    }
+    // powerpc64le (book3s64) provides pudp_invalidate and pud_modify in its own C file...
+    for h in ["pudp_invalidate", "pud_modify"] {
+        let r = get(&m, "powerpc64le", h);
+        assert_eq!(r["verdict"], "provided", "{r}");
+        assert!(r["summary"].as_str().unwrap().contains("arch/powerpc/mm/book3s64/pgtable.c:"), "{r}");
+    }
+    // ...and x86's internal helpers are not required there, not failures.
+    for h in ["pud_mkinvalid", "pudp_establish"] {
+        let r = get(&m, "powerpc64le", h);
+        assert_eq!(r["verdict"], "not-required", "{r}");
+        assert!(r["summary"].as_str().unwrap().contains("arch/x86"), "{r}");
+    }
+    // The generic change_huge_pud() (mm/huge_memory.c) on the two arches with PUD THP.
+    for a in ["x86_64", "powerpc64le"] {
+        let r = get(&m, a, "change_huge_pud");
+        assert_eq!(r["verdict"], "provided");
+        assert_eq!(r["provider"], "generic");
+        assert!(r["summary"].as_str().unwrap().contains("mm/huge_memory.c:"), "{r}");
+    }
+    // arm64 and riscv64: no PUD-level THP; the stub, and the gating symbol named.
+    for a in ["arm64", "riscv64"] {
+        let r = get(&m, a, "change_huge_pud");
+        assert_eq!(r["verdict"], "provided");
+        assert!(r["summary"].as_str().unwrap().contains("include/linux/huge_mm.h:"), "{r}");
+        for h in ["pudp_invalidate", "pud_modify"] {
+            let r = get(&m, a, h);
+            assert_eq!(r["verdict"], "not-required", "{r}");
+            assert!(r["summary"].as_str().unwrap().contains("CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD"), "{r}");
+        }
+        for h in ["pud_mkinvalid", "pudp_establish"] {
+            assert_eq!(get(&m, a, h)["verdict"], "not-required");
+        }
+    }
+    assert_eq!(v["provided_nowhere"].as_array().unwrap().len(), 0);
+
+    // A second check on the same tree and config does no configure or prepare work.
+    let (code, stdout, stderr) = run(kcross().args(["check", "--json", "--out"]).arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let again: Value = serde_json::from_str(&stdout).unwrap();
+    for c in again["cells"].as_array().unwrap() {
+        assert_eq!(c["configure_reused"], true, "{}", c["cell"]);
+        assert_eq!(c["prepare_reused"], true, "{}", c["cell"]);
+    }
+    assert_eq!(verdicts(&again), m);
+}
+
+#[test]
+fn linux_6_1_has_none_of_the_helpers_and_says_so() {
+    let out = out_dir("check-61");
+    let (code, stdout, stderr) = run(kcross()
+        .args(["check", "--source", "linux-source-6.1", "--arch", "x86_64", "--arch", "ppc64le", "--json", "--out"])
+        .arg(&out));
+    assert_eq!(code, 1, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["source"]["version"].as_str().unwrap().starts_with("6.1."));
+    let nowhere: Vec<&str> = v["provided_nowhere"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert_eq!(nowhere, ["pudp_invalidate", "pud_modify", "pud_mkinvalid", "pudp_establish", "change_huge_pud"]);
+    assert!(stderr.contains("provided on no cell at all"), "{stderr}");
+}
+
+#[test]
+fn generic_code_calling_an_x86_only_helper_is_missing_elsewhere() {
+    let (code, tree, err) = run(kcross().args(["source", "linux-source-6.12"]));
+    assert_eq!(code, 0, "{err}");
+    let tree = PathBuf::from(tree.trim());
+    let d = tempfile::tempdir().unwrap();
+    let copy = d.path().join("linux");
+    assert!(std::process::Command::new("cp").arg("-al").arg(&tree).arg(&copy).status().unwrap().success());
+    // Generic mm code (always built) starts calling x86's pud_mkinvalid(); the file is
+    // replaced, not written through the hard link.
+    let rel = "mm/mprotect.c";
+    let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
+    let added = "\npud_t kcross_generic_user(pud_t pud);\npud_t kcross_generic_user(pud_t pud)\n{\n\treturn pud_mkinvalid(pud);\n}\n";
+    let call_line = orig.lines().count() + 5;
+    std::fs::remove_file(copy.join(rel)).unwrap();
+    std::fs::write(copy.join(rel), format!("{orig}{added}")).unwrap();
+
+    let out = out_dir("check-injected");
+    let (code, stdout, stderr) = run(kcross()
+        .args(["check", "--helper", "pud_mkinvalid", "--json", "--source"])
+        .arg(&copy)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 1, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let m = verdicts(&v);
+    assert_eq!(get(&m, "x86_64", "pud_mkinvalid")["verdict"], "provided");
+    for a in ["powerpc64le", "arm64", "riscv64"] {
+        let r = get(&m, a, "pud_mkinvalid");
+        assert_eq!(r["verdict"], "missing", "{a}: {r}");
+        let s = r["summary"].as_str().unwrap();
+        assert!(s.starts_with(&format!("{rel}:{call_line}:")), "{a}: {s}");
+        assert!(s.contains("pud_mkinvalid"), "{a}: {s}");
+    }
+    assert!(stderr.contains("MISSING"), "{stderr}");
+}
+
+#[test]
+fn bad_helper_input_exits_2() {
+    for (args, needle) in [
+        (vec!["check", "--helper", "pud-modify()"], "not a C identifier"),
+        (vec!["check", "--helper", "pud_modify", "--arch", "sparc64"], "sparc64"),
+    ] {
+        let out = out_dir("check-bad");
+        let (code, _o, stderr) = run(kcross().args(&args).arg("--out").arg(&out));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+    }
+    // A matrix without a [check] list and no --helper: nothing to check.
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m.toml");
+    std::fs::write(&m, "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\n").unwrap();
+    let (code, _o, stderr) = run(kcross().arg("check").arg(&m));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no helpers to check"), "{stderr}");
+}
