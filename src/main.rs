@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use kcross::build::{self, BuildOptions, RunSummary};
 use kcross::error::{outcome_code, Error, Result};
+use kcross::history::cli::{self as history_cli, Format, ReportOptions};
 use kcross::plan::{self, Filters, Plan};
 use kcross::report::{self, Export};
 use kcross::source::{self, SourceTree};
@@ -79,6 +80,61 @@ enum Cmd {
         #[arg(long = "helper")]
         helpers: Vec<String>,
     },
+    /// Build (and check) the matrix, record the run in the history, and compare it with the
+    /// previous run of the same matrix: exit 1 on a regression. Made for cron.
+    Nightly {
+        #[command(flatten)]
+        common: Common,
+        /// History file (default: <out>/history.sqlite)
+        #[arg(long)]
+        history: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Render a recorded run (default: the latest) as HTML, markdown or JSON
+    Report {
+        /// Results directory holding the default history
+        #[arg(long, default_value = "kcross-out")]
+        out: PathBuf,
+        /// History file (default: <out>/history.sqlite)
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// The run to render (see --list; default: the latest)
+        #[arg(long)]
+        run: Option<i64>,
+        /// The latest run of this matrix
+        #[arg(long)]
+        matrix: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Html)]
+        format: Format,
+        /// Write to this file, or into this directory as report-<run>.<ext> (default: stdout)
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// List the recorded runs instead (with --format json: as JSON)
+        #[arg(long)]
+        list: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ReportArgs {
+    /// A cell whose build got more than this many percent slower is a regression
+    #[arg(long, default_value_t = history_cli::DEFAULT_SLOWER_PCT)]
+    slower_pct: f64,
+    /// How many runs the trend charts show
+    #[arg(long, default_value_t = history_cli::DEFAULT_TREND_RUNS)]
+    trend_runs: usize,
+}
+
+impl ReportArgs {
+    fn options(&self) -> ReportOptions {
+        ReportOptions {
+            slower_pct: self.slower_pct,
+            trend_runs: self.trend_runs,
+        }
+    }
 }
 
 fn main() {
@@ -103,6 +159,15 @@ fn run(cli: Cli) -> Result<i32> {
         } => cmd_build(&common, cells_at_once),
         Cmd::Doctor(c) => cmd_doctor(&c),
         Cmd::Check { common, helpers } => cmd_check(&common, &helpers),
+        Cmd::Nightly { common, history, report } => cmd_nightly(&common, history, &report.options()),
+        Cmd::Report { out, history, run, matrix, format, output, list, report } => {
+            let history = history.unwrap_or_else(|| history_cli::default_history_path(&out));
+            if list {
+                history_cli::list(&history, matrix.as_deref(), format == Format::Json)
+            } else {
+                history_cli::report(&history, run, matrix.as_deref(), format, output.as_deref(), &report.options())
+            }
+        }
         Cmd::Source { spec, json } => {
             let tree = source::prepare(spec.as_deref().unwrap_or(source::DEFAULT_SOURCE))?;
             if json {
@@ -378,4 +443,69 @@ fn cmd_check(c: &Common, helpers: &[String]) -> Result<i32> {
         print!("{table}");
     }
     Ok(outcome_code(summary.passed()))
+}
+
+/// `kcross nightly`: one at a time per history file (exit 2 otherwise), every stage the matrix
+/// has, then record + compare + reports (report.html, report.md, report.json in the run dir).
+fn cmd_nightly(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Result<i32> {
+    let history = history.unwrap_or_else(|| history_cli::default_history_path(&c.out));
+    let lock = history_cli::NightlyLock::acquire(&history)?;
+    let l = load(c)?;
+    ensure_tools(&l)?;
+    let src = prepare_source(c, &l)?;
+    let summary = run_builds(c, &l, &src, None)?;
+    let check = if l.plan.helpers.is_empty() {
+        Vec::new()
+    } else {
+        let opts = kcross::check::CheckOptions {
+            helpers: l.plan.helpers.iter().map(|h| h.name.clone()).collect(),
+            extra_objects: l.plan.check_objects.clone(),
+            jobs: jobs(c),
+            run_dir: summary.out_dir.join("check"),
+            build_root: build::default_build_root(),
+        };
+        check_rows(&kcross::check::run(&l.plan, &src, &opts)?)
+    };
+    // The runtime stage goes here the same way: kcross::runtime::run(...) -> runtime_rows(..).
+    let runtime = Vec::new();
+    let run = kcross::history::RecordedRun::new(summary, check, runtime);
+    history_cli::nightly(&lock, &history, &run, opts, c.json)
+}
+
+/// The check stage's verdicts as history rows (verdict: the serde name, e.g. `missing`).
+fn check_rows(s: &kcross::check::CheckSummary) -> Vec<kcross::history::HelperVerdictRow> {
+    let mut rows = Vec::new();
+    for c in &s.cells {
+        if let Some(why) = &c.setup_failure {
+            for h in &s.helpers {
+                rows.push(kcross::history::HelperVerdictRow {
+                    cell: c.cell.clone(),
+                    helper: h.clone(),
+                    verdict: "skipped".into(),
+                    evidence: why.clone(),
+                });
+            }
+            continue;
+        }
+        for h in &c.helpers {
+            let mut evidence = h.summary.clone();
+            for e in &h.evidence {
+                evidence.push('\n');
+                evidence.push_str(&e.what);
+                if let Some(at) = &e.at {
+                    evidence.push_str(&format!(" ({at})"));
+                }
+            }
+            rows.push(kcross::history::HelperVerdictRow {
+                cell: h.cell.clone(),
+                helper: h.helper.clone(),
+                verdict: serde_json::to_value(h.verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| h.verdict.to_string()),
+                evidence,
+            });
+        }
+    }
+    rows
 }

@@ -2,7 +2,10 @@
 //! `terminal` is live (indicatif progress, then a table); the others are exports of a
 //! finished run, one file each behind the small `Export` trait.
 
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod svg;
 pub mod terminal;
 
 /// An output format for a finished run.

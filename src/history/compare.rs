@@ -1,0 +1,737 @@
+//! Comparing two runs of the same matrix: what got worse (regressions) and what got better
+//! (fixes). Pure: no database, no files.
+//!
+//! Rules, per cell present in the current run:
+//! - `cell-fail`: the build verdict went pass -> fail (or a new cell fails). The change carries
+//!   the first error that is new by fingerprint (else the first error). Fix: fail -> pass.
+//! - `new-error`: the cell failed before and still fails, with an error whose fingerprint the
+//!   previous run did not have. Fix: an error fingerprint that went away.
+//! - `new-warning`: a warning whose fingerprint (file, code, flag, normalised message, quoted
+//!   source line; no line numbers) the cell did not have last time. Only when the previous
+//!   build of the cell passed (a failed build stopped early; its warnings are incomplete).
+//!   Fix: a warning that went away, when both builds passed.
+//! - `check-missing`: a helper-check verdict went good -> bad (or is bad with no previous row;
+//!   not-run -> bad is not a regression: nobody knows what it was).
+//! - `runtime-fail`: a runtime test went good -> bad (or is bad with no previous row).
+//! - `slower`: both builds passed and the build time grew by more than `threshold_pct` percent
+//!   and by at least `MIN_SLOWER_DELTA_S` seconds.
+//!
+//! Skipped cells, not-run checks and tests are never regressions. Cells only in the previous
+//! run are listed in `removed_cells`, never as regressions.
+
+use super::{outcome, Outcome, RecordedRun};
+use crate::build::{CellResult, Verdict};
+use crate::diag::{Diagnostic, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// A build must be at least this many seconds slower to count as `slower` (timer noise).
+pub const MIN_SLOWER_DELTA_S: f64 = 1.0;
+
+/// The kind of a change. The string forms (`cell-fail`, ...) are stable: scripts match them.
+/// The order is the report order: the worst first.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    CellFail,
+    NewError,
+    RuntimeFail,
+    CheckMissing,
+    NewWarning,
+    Slower,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::CellFail => "cell-fail",
+            ChangeKind::NewError => "new-error",
+            ChangeKind::RuntimeFail => "runtime-fail",
+            ChangeKind::CheckMissing => "check-missing",
+            ChangeKind::NewWarning => "new-warning",
+            ChangeKind::Slower => "slower",
+        }
+    }
+}
+
+impl std::fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One regression or fix.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub cell: String,
+    /// The helper (check) or test (runtime) concerned.
+    pub item: Option<String>,
+    /// One line for humans: `pass -> FAIL (build): mm/x.c:12:5: error: ...`.
+    pub summary: String,
+    /// Previous and current value (verdict, seconds), when the change has them.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// The diagnostic behind the change (new error or warning), with file:line.
+    pub diagnostic: Option<Diagnostic>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Comparison {
+    /// Worst kind first; within a kind, in the current run's cell order.
+    pub regressions: Vec<Change>,
+    pub fixes: Vec<Change>,
+    /// Cells with no counterpart in the previous run (all cells when there is none).
+    pub added_cells: Vec<String>,
+    /// Cells of the previous run that this run does not have.
+    pub removed_cells: Vec<String>,
+}
+
+impl Comparison {
+    pub fn regressed(&self) -> bool {
+        !self.regressions.is_empty()
+    }
+
+    pub fn regressions_for<'a>(&'a self, cell: &'a str) -> impl Iterator<Item = &'a Change> + 'a {
+        self.regressions.iter().filter(move |c| c.cell == cell)
+    }
+
+    pub fn fixes_for<'a>(&'a self, cell: &'a str) -> impl Iterator<Item = &'a Change> + 'a {
+        self.fixes.iter().filter(move |c| c.cell == cell)
+    }
+}
+
+fn diag_line(d: &Diagnostic) -> String {
+    let loc = d.location();
+    let sev = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    };
+    let flag = d
+        .flag
+        .as_deref()
+        .map(|f| format!(" [{f}]"))
+        .unwrap_or_default();
+    if loc.is_empty() {
+        format!("{sev}: {}{flag}", d.message)
+    } else {
+        format!("{loc}: {sev}: {}{flag}", d.message)
+    }
+}
+
+/// Diagnostics of one severity, first occurrence per fingerprint, in log order.
+fn unique(c: &CellResult, sev: Severity) -> Vec<&Diagnostic> {
+    let mut seen = HashSet::new();
+    c.diagnostics
+        .iter()
+        .filter(|d| d.severity == sev && seen.insert(d.fingerprint.as_str()))
+        .collect()
+}
+
+fn fingerprints(c: &CellResult, sev: Severity) -> HashSet<&str> {
+    c.diagnostics
+        .iter()
+        .filter(|d| d.severity == sev)
+        .map(|d| d.fingerprint.as_str())
+        .collect()
+}
+
+fn change(kind: ChangeKind, cell: &str, summary: String) -> Change {
+    Change {
+        kind,
+        cell: cell.to_string(),
+        item: None,
+        summary,
+        before: None,
+        after: None,
+        diagnostic: None,
+    }
+}
+
+/// Compare `cur` with `prev` (the previous run of the same matrix, if any).
+pub fn compare(prev: Option<&RecordedRun>, cur: &RecordedRun, threshold_pct: f64) -> Comparison {
+    let mut out = Comparison::default();
+    let prev_cells: BTreeMap<&str, &CellResult> = prev
+        .map(|p| {
+            p.summary
+                .cells
+                .iter()
+                .map(|c| (c.cell.as_str(), c))
+                .collect()
+        })
+        .unwrap_or_default();
+    for c in &cur.summary.cells {
+        match prev_cells.get(c.cell.as_str()) {
+            None => {
+                out.added_cells.push(c.cell.clone());
+                if c.verdict == Verdict::Fail {
+                    let mut ch = change(ChangeKind::CellFail, &c.cell, String::new());
+                    ch.after = Some(c.verdict.to_string());
+                    ch.diagnostic = c.first_errors(1).first().map(|d| (*d).clone());
+                    ch.summary =
+                        format!("new cell, FAIL{}", reason_suffix(c, ch.diagnostic.as_ref()));
+                    out.regressions.push(ch);
+                }
+            }
+            Some(p) => compare_cell(p, c, threshold_pct, &mut out),
+        }
+    }
+    if let Some(p) = prev {
+        let cur_ids: HashSet<&str> = cur.summary.cells.iter().map(|c| c.cell.as_str()).collect();
+        out.removed_cells = p
+            .summary
+            .cells
+            .iter()
+            .filter(|c| !cur_ids.contains(c.cell.as_str()))
+            .map(|c| c.cell.clone())
+            .collect();
+    }
+    compare_rows(
+        prev.map(|p| {
+            p.check
+                .iter()
+                .map(|r| {
+                    (
+                        r.cell.as_str(),
+                        r.helper.as_str(),
+                        r.verdict.as_str(),
+                        r.evidence.as_str(),
+                    )
+                })
+                .collect()
+        }),
+        cur.check
+            .iter()
+            .map(|r| {
+                (
+                    r.cell.as_str(),
+                    r.helper.as_str(),
+                    r.verdict.as_str(),
+                    r.evidence.as_str(),
+                )
+            })
+            .collect(),
+        ChangeKind::CheckMissing,
+        "helper",
+        &mut out,
+    );
+    compare_rows(
+        prev.map(|p| {
+            p.runtime
+                .iter()
+                .map(|r| {
+                    (
+                        r.cell.as_str(),
+                        r.test.as_str(),
+                        r.verdict.as_str(),
+                        r.detail.as_str(),
+                    )
+                })
+                .collect()
+        }),
+        cur.runtime
+            .iter()
+            .map(|r| {
+                (
+                    r.cell.as_str(),
+                    r.test.as_str(),
+                    r.verdict.as_str(),
+                    r.detail.as_str(),
+                )
+            })
+            .collect(),
+        ChangeKind::RuntimeFail,
+        "test",
+        &mut out,
+    );
+    // Worst kind first; the sort is stable, so cell order holds within a kind.
+    let order: BTreeMap<&str, usize> = cur
+        .summary
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.cell.as_str(), i))
+        .collect();
+    let key = |c: &Change| {
+        (
+            c.kind,
+            order.get(c.cell.as_str()).copied().unwrap_or(usize::MAX),
+        )
+    };
+    out.regressions.sort_by_key(key);
+    out.fixes.sort_by_key(key);
+    out
+}
+
+fn reason_suffix(c: &CellResult, d: Option<&Diagnostic>) -> String {
+    let stage = c
+        .failed_stage
+        .map(|s| match s {
+            crate::build::Stage::Configure => " (configure)",
+            crate::build::Stage::Build => " (build)",
+        })
+        .unwrap_or("");
+    match (d, &c.reason) {
+        (Some(d), _) => format!("{stage}: {}", diag_line(d)),
+        (None, Some(r)) => format!("{stage}: {r}"),
+        (None, None) => stage.to_string(),
+    }
+}
+
+fn compare_cell(p: &CellResult, c: &CellResult, threshold_pct: f64, out: &mut Comparison) {
+    let id = c.cell.as_str();
+    let prev_errors = fingerprints(p, Severity::Error);
+    let cur_errors = fingerprints(c, Severity::Error);
+    match (p.verdict, c.verdict) {
+        (Verdict::Pass, Verdict::Fail) | (Verdict::Skipped, Verdict::Fail) => {
+            let errs = unique(c, Severity::Error);
+            let d = errs
+                .iter()
+                .find(|d| !prev_errors.contains(d.fingerprint.as_str()))
+                .or(errs.first())
+                .map(|d| (*d).clone());
+            let mut ch = change(ChangeKind::CellFail, id, String::new());
+            ch.summary = format!("{} -> FAIL{}", p.verdict, reason_suffix(c, d.as_ref()));
+            ch.before = Some(p.verdict.to_string());
+            ch.after = Some(c.verdict.to_string());
+            ch.diagnostic = d;
+            out.regressions.push(ch);
+        }
+        (Verdict::Fail, Verdict::Pass) => {
+            let mut ch = change(
+                ChangeKind::CellFail,
+                id,
+                format!("FAIL -> pass{}", fixed_suffix(p)),
+            );
+            ch.before = Some(p.verdict.to_string());
+            ch.after = Some(c.verdict.to_string());
+            ch.diagnostic = p.first_errors(1).first().map(|d| (*d).clone());
+            out.fixes.push(ch);
+        }
+        (Verdict::Fail, Verdict::Fail) => {
+            for d in unique(c, Severity::Error) {
+                if !prev_errors.contains(d.fingerprint.as_str()) {
+                    let mut ch = change(
+                        ChangeKind::NewError,
+                        id,
+                        format!("still failing, new error: {}", diag_line(d)),
+                    );
+                    ch.diagnostic = Some(d.clone());
+                    out.regressions.push(ch);
+                }
+            }
+            for d in unique(p, Severity::Error) {
+                if !cur_errors.contains(d.fingerprint.as_str()) {
+                    let mut ch = change(
+                        ChangeKind::NewError,
+                        id,
+                        format!("error gone: {}", diag_line(d)),
+                    );
+                    ch.diagnostic = Some(d.clone());
+                    out.fixes.push(ch);
+                }
+            }
+        }
+        _ => {}
+    }
+    if p.verdict == Verdict::Pass && c.verdict != Verdict::Skipped {
+        let prev_w = fingerprints(p, Severity::Warning);
+        for d in unique(c, Severity::Warning) {
+            if !prev_w.contains(d.fingerprint.as_str()) {
+                let mut ch = change(
+                    ChangeKind::NewWarning,
+                    id,
+                    format!("new warning: {}", diag_line(d)),
+                );
+                ch.diagnostic = Some(d.clone());
+                out.regressions.push(ch);
+            }
+        }
+        if c.verdict == Verdict::Pass {
+            let cur_w = fingerprints(c, Severity::Warning);
+            for d in unique(p, Severity::Warning) {
+                if !cur_w.contains(d.fingerprint.as_str()) {
+                    let mut ch = change(
+                        ChangeKind::NewWarning,
+                        id,
+                        format!("warning gone: {}", diag_line(d)),
+                    );
+                    ch.diagnostic = Some(d.clone());
+                    out.fixes.push(ch);
+                }
+            }
+        }
+    }
+    if p.verdict == Verdict::Pass && c.verdict == Verdict::Pass {
+        let (a, b) = (p.timings.build_s, c.timings.build_s);
+        if a > 0.0 && b > a * (1.0 + threshold_pct / 100.0) && b - a >= MIN_SLOWER_DELTA_S {
+            let mut ch = change(
+                ChangeKind::Slower,
+                id,
+                format!(
+                    "build {a:.1}s -> {b:.1}s (+{:.0}%, threshold {threshold_pct}%)",
+                    (b / a - 1.0) * 100.0
+                ),
+            );
+            ch.before = Some(format!("{a:.1}s"));
+            ch.after = Some(format!("{b:.1}s"));
+            out.regressions.push(ch);
+        }
+    }
+}
+
+fn fixed_suffix(p: &CellResult) -> String {
+    match p.first_errors(1).first() {
+        Some(d) => format!(" (was: {})", diag_line(d)),
+        None => p
+            .reason
+            .as_deref()
+            .map(|r| format!(" (was: {r})"))
+            .unwrap_or_default(),
+    }
+}
+
+type Row<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+fn compare_rows(
+    prev: Option<Vec<Row<'_>>>,
+    cur: Vec<Row<'_>>,
+    kind: ChangeKind,
+    what: &str,
+    out: &mut Comparison,
+) {
+    let prev: BTreeMap<(&str, &str), (&str, &str)> = prev
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(cell, item, v, why)| ((cell, item), (v, why)))
+        .collect();
+    for (cell, item, v, why) in cur {
+        let before = prev.get(&(cell, item)).copied();
+        let now = outcome(v);
+        let was = before.map(|(pv, _)| outcome(pv));
+        let detail = if why.trim().is_empty() {
+            String::new()
+        } else {
+            format!(": {}", why.lines().next().unwrap_or("").trim())
+        };
+        let mut ch = change(kind, cell, String::new());
+        ch.item = Some(item.to_string());
+        ch.before = before.map(|(pv, _)| pv.to_string());
+        ch.after = Some(v.to_string());
+        match (was, now) {
+            (Some(Outcome::Good), Outcome::Bad) | (None, Outcome::Bad) => {
+                ch.summary = format!(
+                    "{what} {item}: {} -> {v}{detail}",
+                    before.map(|(pv, _)| pv).unwrap_or("(none)")
+                );
+                out.regressions.push(ch);
+            }
+            (Some(Outcome::Bad), Outcome::Good) => {
+                ch.summary = format!(
+                    "{what} {item}: {} -> {v}",
+                    before.map(|(pv, _)| pv).unwrap_or("")
+                );
+                out.fixes.push(ch);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{RunSummary, Stage, Timings};
+    use crate::diag::{fingerprint, Tool};
+    use crate::history::{HelperVerdictRow, RuntimeRow};
+    use crate::source::{SourceKind, SourceTree};
+
+    fn diag(cell: &str, sev: Severity, file: &str, line: u32, msg: &str) -> Diagnostic {
+        let mut d = Diagnostic {
+            code: if sev == Severity::Error {
+                "cc-error"
+            } else {
+                "cc-warning"
+            }
+            .into(),
+            severity: sev,
+            tool: Tool::Compiler,
+            file: Some(file.into()),
+            line: Some(line),
+            column: Some(5),
+            flag: (sev == Severity::Warning).then(|| "-Wunused-variable".to_string()),
+            message: msg.into(),
+            function: None,
+            source_line: Some(format!("int {msg};")),
+            notes: vec![],
+            cell: cell.into(),
+            fingerprint: String::new(),
+        };
+        d.fingerprint = fingerprint(&d);
+        d
+    }
+
+    fn cell(id: &str, verdict: Verdict, build_s: f64, diags: Vec<Diagnostic>) -> CellResult {
+        CellResult {
+            cell: id.into(),
+            arch: id.split('-').next().unwrap().into(),
+            toolchain: "gcc".into(),
+            config: "tiny".into(),
+            targets: vec!["vmlinux".into()],
+            verdict,
+            failed_stage: (verdict == Verdict::Fail).then_some(Stage::Build),
+            reason: None,
+            timings: Timings {
+                configure_s: 1.0,
+                build_s,
+                total_s: build_s + 1.0,
+            },
+            config_reused: false,
+            errors: diags.iter().filter(|d| d.is_error()).count(),
+            warnings: diags
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count(),
+            diagnostics: diags,
+            dir: "/nonexistent".into(),
+            build_dir: "/nonexistent".into(),
+            image: None,
+        }
+    }
+
+    fn run(cells: Vec<CellResult>) -> RecordedRun {
+        RecordedRun {
+            summary: RunSummary {
+                kcross_version: "0".into(),
+                matrix: "m".into(),
+                matrix_origin: "m.toml".into(),
+                source: SourceTree {
+                    kind: SourceKind::Dir,
+                    origin: "x".into(),
+                    root: "/x".into(),
+                    key: "k".into(),
+                    version: "6.12.0".into(),
+                },
+                started_at: "t".into(),
+                wall_s: 1.0,
+                jobs: 2,
+                out_dir: "/o".into(),
+                cells,
+            },
+            check: vec![],
+            runtime: vec![],
+            patches: vec![],
+            log_tails: Default::default(),
+        }
+    }
+
+    fn kinds(v: &[Change]) -> Vec<(&str, &str)> {
+        v.iter()
+            .map(|c| (c.kind.as_str(), c.cell.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn identical_runs_have_no_changes() {
+        let a = run(vec![cell(
+            "x86_64-gcc-tiny",
+            Verdict::Pass,
+            10.0,
+            vec![diag("x", Severity::Warning, "a.c", 3, "unused")],
+        )]);
+        let c = compare(Some(&a), &a, 20.0);
+        assert!(c.regressions.is_empty() && c.fixes.is_empty(), "{c:?}");
+    }
+
+    #[test]
+    fn a_warning_that_moved_lines_is_not_new() {
+        let a = run(vec![cell(
+            "x-gcc",
+            Verdict::Pass,
+            10.0,
+            vec![diag("x", Severity::Warning, "a.c", 3, "unused")],
+        )]);
+        let b = run(vec![cell(
+            "x-gcc",
+            Verdict::Pass,
+            10.0,
+            vec![diag("x", Severity::Warning, "a.c", 30, "unused")],
+        )]);
+        assert!(compare(Some(&a), &b, 20.0).regressions.is_empty());
+        let c = run(vec![cell(
+            "x-gcc",
+            Verdict::Pass,
+            10.0,
+            vec![
+                diag("x", Severity::Warning, "a.c", 30, "unused"),
+                diag("x", Severity::Warning, "b.c", 1, "other"),
+            ],
+        )]);
+        let cmp = compare(Some(&a), &c, 20.0);
+        assert_eq!(kinds(&cmp.regressions), [("new-warning", "x-gcc")]);
+        assert_eq!(
+            cmp.regressions[0].diagnostic.as_ref().unwrap().location(),
+            "b.c:1:5"
+        );
+        // And back: the warning went away.
+        let back = compare(Some(&c), &a, 20.0);
+        assert_eq!(kinds(&back.fixes), [("new-warning", "x-gcc")]);
+        assert!(back.regressions.is_empty());
+    }
+
+    #[test]
+    fn pass_to_fail_is_one_cell_fail_carrying_the_new_error() {
+        let a = run(vec![
+            cell("a-gcc", Verdict::Pass, 10.0, vec![]),
+            cell("b-gcc", Verdict::Pass, 10.0, vec![]),
+        ]);
+        let b = run(vec![
+            cell("a-gcc", Verdict::Pass, 10.0, vec![]),
+            cell(
+                "b-gcc",
+                Verdict::Fail,
+                4.0,
+                vec![diag("b", Severity::Error, "mm/x.c", 12, "boom")],
+            ),
+        ]);
+        let c = compare(Some(&a), &b, 20.0);
+        assert_eq!(kinds(&c.regressions), [("cell-fail", "b-gcc")]);
+        assert!(
+            c.regressions[0]
+                .summary
+                .contains("mm/x.c:12:5: error: boom"),
+            "{}",
+            c.regressions[0].summary
+        );
+        let back = compare(Some(&b), &a, 20.0);
+        assert_eq!(kinds(&back.fixes), [("cell-fail", "b-gcc")]);
+        assert!(back.regressions.is_empty());
+    }
+
+    #[test]
+    fn still_failing_with_a_new_error() {
+        let a = run(vec![cell(
+            "a-gcc",
+            Verdict::Fail,
+            1.0,
+            vec![diag("a", Severity::Error, "x.c", 1, "one")],
+        )]);
+        let b = run(vec![cell(
+            "a-gcc",
+            Verdict::Fail,
+            1.0,
+            vec![
+                diag("a", Severity::Error, "x.c", 5, "one"),
+                diag("a", Severity::Error, "y.c", 2, "two"),
+            ],
+        )]);
+        let c = compare(Some(&a), &b, 20.0);
+        assert_eq!(kinds(&c.regressions), [("new-error", "a-gcc")]);
+        assert_eq!(
+            c.regressions[0]
+                .diagnostic
+                .as_ref()
+                .unwrap()
+                .file
+                .as_deref(),
+            Some("y.c")
+        );
+    }
+
+    #[test]
+    fn slower_needs_both_the_percentage_and_a_second() {
+        let a = run(vec![
+            cell("a-gcc", Verdict::Pass, 100.0, vec![]),
+            cell("b-gcc", Verdict::Pass, 2.0, vec![]),
+        ]);
+        let b = run(vec![
+            cell("a-gcc", Verdict::Pass, 130.0, vec![]),
+            cell("b-gcc", Verdict::Pass, 2.9, vec![]),
+        ]);
+        assert_eq!(
+            kinds(&compare(Some(&a), &b, 20.0).regressions),
+            [("slower", "a-gcc")]
+        );
+        assert!(compare(Some(&a), &b, 40.0).regressions.is_empty());
+    }
+
+    #[test]
+    fn checks_and_runtime() {
+        let mut a = run(vec![cell("a-gcc", Verdict::Pass, 1.0, vec![])]);
+        a.check = vec![
+            HelperVerdictRow {
+                cell: "a-gcc".into(),
+                helper: "pud_mkinvalid".into(),
+                verdict: "ok".into(),
+                evidence: "T pud_mkinvalid".into(),
+            },
+            HelperVerdictRow {
+                cell: "a-gcc".into(),
+                helper: "pudp_invalidate".into(),
+                verdict: "missing".into(),
+                evidence: String::new(),
+            },
+        ];
+        a.runtime = vec![RuntimeRow {
+            cell: "a-gcc".into(),
+            test: "boot".into(),
+            verdict: "pass".into(),
+            detail: String::new(),
+            duration_s: Some(3.0),
+        }];
+        let mut b = a.clone();
+        b.check[0].verdict = "missing".into();
+        b.check[1].verdict = "ok".into();
+        b.runtime[0].verdict = "timeout".into();
+        let c = compare(Some(&a), &b, 20.0);
+        assert_eq!(
+            kinds(&c.regressions),
+            [("runtime-fail", "a-gcc"), ("check-missing", "a-gcc")]
+        );
+        assert_eq!(c.regressions[1].item.as_deref(), Some("pud_mkinvalid"));
+        assert_eq!(kinds(&c.fixes), [("check-missing", "a-gcc")]);
+        // Skipped is never a regression.
+        b.runtime[0].verdict = "skipped".into();
+        b.check[0].verdict = "ok".into();
+        assert!(compare(Some(&a), &b, 20.0).regressions.is_empty());
+    }
+
+    #[test]
+    fn without_a_previous_run_only_failures_are_regressions() {
+        let b = run(vec![
+            cell(
+                "a-gcc",
+                Verdict::Pass,
+                1.0,
+                vec![diag("a", Severity::Warning, "x.c", 1, "w")],
+            ),
+            cell(
+                "b-gcc",
+                Verdict::Fail,
+                1.0,
+                vec![diag("b", Severity::Error, "y.c", 1, "e")],
+            ),
+        ]);
+        let c = compare(None, &b, 20.0);
+        assert_eq!(kinds(&c.regressions), [("cell-fail", "b-gcc")]);
+        assert_eq!(c.added_cells, ["a-gcc", "b-gcc"]);
+    }
+
+    #[test]
+    fn kinds_have_stable_names() {
+        for k in [
+            ChangeKind::CellFail,
+            ChangeKind::NewError,
+            ChangeKind::RuntimeFail,
+            ChangeKind::CheckMissing,
+            ChangeKind::NewWarning,
+            ChangeKind::Slower,
+        ] {
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::Value::String(k.as_str().into())
+            );
+        }
+    }
+}
