@@ -126,7 +126,8 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
                 b.targets.clone()
             };
             let mut id = format!("{}-{}-{}", arch.name, family, sanitize(&b.config.label));
-            if targets != [arch.image_target.clone()] {
+            // An explicit name is the user's id; otherwise non-default targets are part of it.
+            if b.name.is_none() && targets != [arch.image_target.clone()] {
                 id.push('-');
                 id.push_str(&sanitize(&targets.join("+")));
             }
