@@ -383,8 +383,8 @@ fn run_builds(
         build_root: build::default_build_root(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
-    let quiet = c.json;
-    let progress = std::thread::spawn(move || report::terminal::progress(rx, quiet));
+    // Progress goes to stderr even with --json (stdout stays machine-readable).
+    let progress = std::thread::spawn(move || report::terminal::progress(rx, false));
     let summary = build::run(&l.plan, src, &opts, &tx);
     drop(tx);
     let _ = progress.join();

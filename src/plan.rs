@@ -42,7 +42,8 @@ impl Cell {
             h.update(b"\0");
             h.update(v.as_bytes());
         }
-        h.update(serde_json::to_vec(&self.config).expect("serialisable"));
+        // The label is cosmetic: two cells with the same base and fragments share a dir.
+        h.update(serde_json::to_vec(&(&self.config.base, &self.config.fragments)).expect("serialisable"));
         let d = h.finalize();
         d[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
