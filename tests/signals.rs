@@ -8,20 +8,40 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
+/// Every process descended from `root` (by walking /proc's parent links), with its command.
+fn descendants(root: u32) -> Vec<(u32, String)> {
+    let mut parent = std::collections::HashMap::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        if !e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains(needle) {
-                found.push(cmd);
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        // pid (comm) state ppid ...: comm may contain spaces, so split after the last ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|x| x.1) else { continue };
+        let ppid: u32 = rest.split_whitespace().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+        parent.insert(pid, ppid);
+    }
+    let mut out = Vec::new();
+    for (&pid, _) in parent.iter() {
+        let mut p = pid;
+        while let Some(&pp) = parent.get(&p) {
+            if pp == root {
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                out.push((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")));
+                break;
             }
+            if pp <= 1 {
+                break;
+            }
+            p = pp;
         }
     }
-    found
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie is not left running; only count live processes.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.rsplit_once(')').is_some_and(|x| x.1.trim_start().starts_with('Z')))
+        .unwrap_or(false)
 }
 
 #[test]
@@ -59,7 +79,8 @@ fn sigterm_ends_every_make_and_exits_130() {
         line.clear();
     }
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(!processes_mentioning(&tag).is_empty(), "make should be running:\n{seen}");
+    let kids = descendants(child.id());
+    assert!(kids.iter().any(|(_, c)| c.starts_with("make")), "make should be running: {kids:#?}\n{seen}");
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
     }
@@ -76,7 +97,7 @@ fn sigterm_ends_every_make_and_exits_130() {
     assert_eq!(status.code(), Some(130), "{seen}{rest}");
     // Give the kernel a moment to reap, then nothing of ours may be left.
     std::thread::sleep(Duration::from_millis(500));
-    let left = processes_mentioning(&tag);
+    let left: Vec<_> = kids.iter().filter(|(pid, _)| alive(*pid)).collect();
     assert!(left.is_empty(), "processes left behind: {left:#?}");
     assert!(!out.join("latest").exists(), "an interrupted run is not published");
 }
