@@ -19,6 +19,7 @@ pub mod proc;
 pub mod report;
 pub mod runtime;
 pub mod series;
+pub mod session;
 pub mod source;
 pub mod toolchain;
 

@@ -2,14 +2,12 @@
 //! maps the outcome to an exit code (see `kcross::error`).
 
 use clap::{Args, Parser, Subcommand};
-use kcross::build::{self, BuildOptions, RunSummary};
+use kcross::build;
 use kcross::error::{outcome_code, Error, Result};
 use kcross::history::cli::{self as history_cli, Format, ReportOptions};
-use kcross::plan::{self, Filters, Plan};
 use kcross::report::{self, Export};
-use kcross::source::{self, SourceTree};
-use kcross::toolchain::{self, Registry};
-use std::path::{Path, PathBuf};
+use kcross::source;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -20,34 +18,6 @@ use std::path::{Path, PathBuf};
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
-}
-
-#[derive(Args, Clone)]
-struct Common {
-    /// Matrix file: native TOML or lkb-harness JSON (default: the built-in matrices/pud-helpers.toml)
-    matrix: Option<PathBuf>,
-    /// Kernel source: a tarball, a kernel tree, a git tree, or a Debian package name
-    /// (default: the matrix's source, else linux-source-6.12)
-    #[arg(long)]
-    source: Option<String>,
-    /// Results directory
-    #[arg(long, default_value = "kcross-out")]
-    out: PathBuf,
-    /// Only these arches (repeatable; aliases such as ppc64le work)
-    #[arg(long = "arch")]
-    arches: Vec<String>,
-    /// Only these toolchains (repeatable: gcc, clang)
-    #[arg(long = "toolchain")]
-    toolchains: Vec<String>,
-    /// Total make jobs across all cells (default: number of cores)
-    #[arg(long, short = 'j')]
-    jobs: Option<usize>,
-    /// Machine-readable output on stdout
-    #[arg(long)]
-    json: bool,
-    /// Extra toolchain data directory (arch/*.toml, compiler/*.toml); repeatable
-    #[arg(long = "toolchains")]
-    toolchain_dirs: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -137,6 +107,11 @@ impl ReportArgs {
     }
 }
 
+use kcross::session::{
+    ensure_tools, jobs, load, new_run_dir, prepare_source, requirements, run_builds, set_latest,
+    source_spec, Common,
+};
+
 fn main() {
     kcross::proc::install_signal_handlers();
     let cli = Cli::parse();
@@ -159,13 +134,33 @@ fn run(cli: Cli) -> Result<i32> {
         } => cmd_build(&common, cells_at_once),
         Cmd::Doctor(c) => cmd_doctor(&c),
         Cmd::Check { common, helpers } => cmd_check(&common, &helpers),
-        Cmd::Nightly { common, history, report } => cmd_nightly(&common, history, &report.options()),
-        Cmd::Report { out, history, run, matrix, format, output, list, report } => {
+        Cmd::Nightly {
+            common,
+            history,
+            report,
+        } => cmd_nightly(&common, history, &report.options()),
+        Cmd::Report {
+            out,
+            history,
+            run,
+            matrix,
+            format,
+            output,
+            list,
+            report,
+        } => {
             let history = history.unwrap_or_else(|| history_cli::default_history_path(&out));
             if list {
                 history_cli::list(&history, matrix.as_deref(), format == Format::Json)
             } else {
-                history_cli::report(&history, run, matrix.as_deref(), format, output.as_deref(), &report.options())
+                history_cli::report(
+                    &history,
+                    run,
+                    matrix.as_deref(),
+                    format,
+                    output.as_deref(),
+                    &report.options(),
+                )
             }
         }
         Cmd::Source { spec, json } => {
@@ -178,43 +173,6 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
-}
-
-struct Loaded {
-    reg: Registry,
-    matrix: kcross::matrix::Matrix,
-    plan: Plan,
-}
-
-fn load(c: &Common) -> Result<Loaded> {
-    let reg = Registry::load(&c.toolchain_dirs)?;
-    let matrix = kcross::matrix::load(c.matrix.as_deref(), &reg)?;
-    let plan = plan::expand(
-        &matrix,
-        &reg,
-        &Filters {
-            arches: c.arches.clone(),
-            toolchains: c.toolchains.clone(),
-        },
-    )?;
-    Ok(Loaded { reg, matrix, plan })
-}
-
-fn source_spec(c: &Common, m: &kcross::matrix::Matrix) -> String {
-    c.source
-        .clone()
-        .or_else(|| m.source.clone())
-        .unwrap_or_else(|| source::DEFAULT_SOURCE.to_string())
-}
-
-fn jobs(c: &Common) -> usize {
-    c.jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-        })
-        .max(1)
 }
 
 fn cmd_plan(c: &Common) -> Result<i32> {
@@ -251,47 +209,6 @@ fn cmd_plan(c: &Common) -> Result<i32> {
         println!("helpers: {}", h.join(", "));
     }
     Ok(0)
-}
-
-/// Every program the plan's cells need, with who needs it.
-fn requirements(l: &Loaded) -> Vec<(String, toolchain::Requirement)> {
-    let mut v: Vec<(String, toolchain::Requirement)> = l
-        .reg
-        .host
-        .iter()
-        .map(|r| ("host".to_string(), r.clone()))
-        .collect();
-    for cell in &l.plan.cells {
-        for r in &cell.toolchain.requires {
-            v.push((cell.id.clone(), r.clone()));
-        }
-    }
-    v
-}
-
-fn ensure_tools(l: &Loaded) -> Result<()> {
-    let reqs = requirements(l);
-    let missing: Vec<_> = reqs
-        .iter()
-        .filter(|(_, r)| which::which(&r.program).is_err())
-        .collect();
-    if let Some((who, first)) = missing.first() {
-        let mut packages: Vec<&str> = missing.iter().map(|(_, r)| r.package.as_str()).collect();
-        packages.dedup();
-        return Err(Error::MissingTool {
-            tool: first.program.clone(),
-            needed_by: if missing.len() > 1 {
-                format!(
-                    "{who} (and {} more missing: run `kcross doctor`)",
-                    missing.len() - 1
-                )
-            } else {
-                who.clone()
-            },
-            package: packages.join(" "),
-        });
-    }
-    Ok(())
 }
 
 fn cmd_doctor(c: &Common) -> Result<i32> {
@@ -336,61 +253,6 @@ fn cmd_doctor(c: &Common) -> Result<i32> {
         );
         Ok(2)
     }
-}
-
-/// `<out>/runs/<timestamp>-<matrix>`, and `<out>/latest` pointing at it.
-fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let runs = out.join("runs");
-    let mut dir = runs.join(format!("{stamp}-{matrix}"));
-    if dir.exists() {
-        dir = runs.join(format!("{stamp}-{matrix}-{}", std::process::id()));
-    }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    Ok(dir)
-}
-
-/// Point `<out>/latest` at a finished run (atomically: a new link renamed over the old).
-fn set_latest(out: &Path, run_dir: &Path) -> Result<()> {
-    let rel = run_dir.strip_prefix(out).unwrap_or(run_dir);
-    let tmp = out.join(format!(".latest.{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(rel, &tmp).map_err(|e| Error::io("linking latest", e))?;
-    std::fs::rename(&tmp, out.join("latest")).map_err(|e| Error::io("linking latest", e))?;
-    Ok(())
-}
-
-fn prepare_source(c: &Common, l: &Loaded) -> Result<SourceTree> {
-    let spec = source_spec(c, &l.matrix);
-    if !c.json {
-        eprintln!("kcross: source {spec}");
-    }
-    source::prepare(&spec)
-}
-
-fn run_builds(
-    c: &Common,
-    l: &Loaded,
-    src: &SourceTree,
-    cells_at_once: Option<usize>,
-) -> Result<RunSummary> {
-    let run_dir = new_run_dir(&c.out, &l.plan.matrix)?;
-    let opts = BuildOptions {
-        jobs: jobs(c),
-        cells_at_once: cells_at_once.unwrap_or(l.plan.cells.len()),
-        run_dir: run_dir.clone(),
-        build_root: build::default_build_root(),
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Progress goes to stderr even with --json (stdout stays machine-readable).
-    let progress = std::thread::spawn(move || report::terminal::progress(rx, false));
-    let summary = build::run(&l.plan, src, &opts, &tx);
-    drop(tx);
-    let _ = progress.join();
-    let summary = summary?;
-    set_latest(&c.out, &run_dir)?;
-    Ok(summary)
 }
 
 fn cmd_build(c: &Common, cells_at_once: Option<usize>) -> Result<i32> {

@@ -41,18 +41,21 @@ pub fn install_signal_handlers() {
         std::thread::spawn(move || {
             for _ in signals.forever() {
                 if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                    // A second Ctrl-C: no more patience.
                     kill_all(libc::SIGKILL);
                     std::process::exit(130);
                 }
-                kill_all(libc::SIGTERM);
-                std::thread::sleep(Duration::from_secs(3));
-                kill_all(libc::SIGKILL);
-                // Normally the main thread has returned Error::Interrupted by now. A worker
-                // may still wait for a jobserver token that a killed make never gave back,
-                // so do not wait for it forever.
-                std::thread::sleep(Duration::from_secs(2));
-                eprintln!("kcross: interrupted");
-                std::process::exit(130);
+                std::thread::spawn(|| {
+                    kill_all(libc::SIGTERM);
+                    std::thread::sleep(Duration::from_secs(3));
+                    kill_all(libc::SIGKILL);
+                    // Normally the main thread has returned Error::Interrupted by now. A
+                    // worker may still wait for a jobserver token that a killed make never
+                    // gave back, so do not wait for it forever.
+                    std::thread::sleep(Duration::from_secs(2));
+                    eprintln!("kcross: interrupted");
+                    std::process::exit(130);
+                });
             }
         });
     });

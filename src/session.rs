@@ -1,0 +1,172 @@
+//! What every subcommand does first: the shared flags, loading the data (registry, matrix,
+//! plan), the tools check, the source, and the run directory. Used by the CLI of each stage.
+
+use crate::build::{self, BuildOptions, RunSummary};
+use crate::error::{Error, Result};
+use crate::plan::{self, Filters, Plan};
+use crate::report;
+use crate::source::{self, SourceTree};
+use crate::toolchain::{self, Registry};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Matrix file: native TOML or lkb-harness JSON (default: the built-in matrices/pud-helpers.toml)
+    pub matrix: Option<PathBuf>,
+    /// Kernel source: a tarball, a kernel tree, a git tree, or a Debian package name
+    /// (default: the matrix's source, else linux-source-6.12)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Results directory
+    #[arg(long, default_value = "kcross-out")]
+    pub out: PathBuf,
+    /// Only these arches (repeatable; aliases such as ppc64le work)
+    #[arg(long = "arch")]
+    pub arches: Vec<String>,
+    /// Only these toolchains (repeatable: gcc, clang)
+    #[arg(long = "toolchain")]
+    pub toolchains: Vec<String>,
+    /// Total make jobs across all cells (default: number of cores)
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Machine-readable output on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Extra toolchain data directory (arch/*.toml, compiler/*.toml); repeatable
+    #[arg(long = "toolchains")]
+    pub toolchain_dirs: Vec<PathBuf>,
+}
+
+pub struct Loaded {
+    pub reg: Registry,
+    pub matrix: crate::matrix::Matrix,
+    pub plan: Plan,
+}
+
+pub fn load(c: &Common) -> Result<Loaded> {
+    let reg = Registry::load(&c.toolchain_dirs)?;
+    let matrix = crate::matrix::load(c.matrix.as_deref(), &reg)?;
+    let plan = plan::expand(
+        &matrix,
+        &reg,
+        &Filters {
+            arches: c.arches.clone(),
+            toolchains: c.toolchains.clone(),
+        },
+    )?;
+    Ok(Loaded { reg, matrix, plan })
+}
+
+pub fn source_spec(c: &Common, m: &crate::matrix::Matrix) -> String {
+    c.source
+        .clone()
+        .or_else(|| m.source.clone())
+        .unwrap_or_else(|| source::DEFAULT_SOURCE.to_string())
+}
+
+pub fn jobs(c: &Common) -> usize {
+    c.jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
+        .max(1)
+}
+
+/// Every program the plan's cells need, with who needs it.
+pub fn requirements(l: &Loaded) -> Vec<(String, toolchain::Requirement)> {
+    let mut v: Vec<(String, toolchain::Requirement)> = l
+        .reg
+        .host
+        .iter()
+        .map(|r| ("host".to_string(), r.clone()))
+        .collect();
+    for cell in &l.plan.cells {
+        for r in &cell.toolchain.requires {
+            v.push((cell.id.clone(), r.clone()));
+        }
+    }
+    v
+}
+
+pub fn ensure_tools(l: &Loaded) -> Result<()> {
+    let reqs = requirements(l);
+    let missing: Vec<_> = reqs
+        .iter()
+        .filter(|(_, r)| which::which(&r.program).is_err())
+        .collect();
+    if let Some((who, first)) = missing.first() {
+        let mut packages: Vec<&str> = missing.iter().map(|(_, r)| r.package.as_str()).collect();
+        packages.dedup();
+        return Err(Error::MissingTool {
+            tool: first.program.clone(),
+            needed_by: if missing.len() > 1 {
+                format!(
+                    "{who} (and {} more missing: run `kcross doctor`)",
+                    missing.len() - 1
+                )
+            } else {
+                who.clone()
+            },
+            package: packages.join(" "),
+        });
+    }
+    Ok(())
+}
+
+/// `<out>/runs/<timestamp>-<matrix>`, and `<out>/latest` pointing at it.
+pub fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let runs = out.join("runs");
+    let mut dir = runs.join(format!("{stamp}-{matrix}"));
+    if dir.exists() {
+        dir = runs.join(format!("{stamp}-{matrix}-{}", std::process::id()));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    Ok(dir)
+}
+
+/// Point `<out>/latest` at a finished run (atomically: a new link renamed over the old).
+pub fn set_latest(out: &Path, run_dir: &Path) -> Result<()> {
+    let rel = run_dir.strip_prefix(out).unwrap_or(run_dir);
+    let tmp = out.join(format!(".latest.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(rel, &tmp).map_err(|e| Error::io("linking latest", e))?;
+    std::fs::rename(&tmp, out.join("latest")).map_err(|e| Error::io("linking latest", e))?;
+    Ok(())
+}
+
+pub fn prepare_source(c: &Common, l: &Loaded) -> Result<SourceTree> {
+    let spec = source_spec(c, &l.matrix);
+    if !c.json {
+        eprintln!("kcross: source {spec}");
+    }
+    source::prepare(&spec)
+}
+
+pub fn run_builds(
+    c: &Common,
+    l: &Loaded,
+    src: &SourceTree,
+    cells_at_once: Option<usize>,
+) -> Result<RunSummary> {
+    let run_dir = new_run_dir(&c.out, &l.plan.matrix)?;
+    let opts = BuildOptions {
+        jobs: jobs(c),
+        cells_at_once: cells_at_once.unwrap_or(l.plan.cells.len()),
+        run_dir: run_dir.clone(),
+        build_root: build::default_build_root(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Progress goes to stderr even with --json (stdout stays machine-readable).
+    let progress = std::thread::spawn(move || report::terminal::progress(rx, false));
+    let summary = build::run(&l.plan, src, &opts, &tx);
+    drop(tx);
+    let _ = progress.join();
+    let summary = summary?;
+    set_latest(&c.out, &run_dir)?;
+    Ok(summary)
+}
