@@ -34,6 +34,14 @@ enum Cmd {
     },
     /// List what each cell needs and what is missing (with the Debian package)
     Doctor(Common),
+    /// Gate a patch series: the base, then each patch rebuilt incrementally on every cell;
+    /// fail only on new errors or warnings, attributed to the patch that brought them
+    Series {
+        #[command(flatten)]
+        series: kcross::series::cli::Args,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Unpack (once, cached) and print the kernel tree a source resolves to
     Source {
         /// A tarball, a kernel tree, a git tree, or a Debian package name (default linux-source-6.12)
@@ -134,6 +142,7 @@ fn run(cli: Cli) -> Result<i32> {
         } => cmd_build(&common, cells_at_once),
         Cmd::Doctor(c) => cmd_doctor(&c),
         Cmd::Check { common, helpers } => cmd_check(&common, &helpers),
+        Cmd::Series { series, common } => kcross::series::cli::run(&series, &common),
         Cmd::Nightly {
             common,
             history,
@@ -260,6 +269,11 @@ fn cmd_build(c: &Common, cells_at_once: Option<usize>) -> Result<i32> {
     ensure_tools(&l)?;
     let src = prepare_source(c, &l)?;
     let summary = run_builds(c, &l, &src, cells_at_once)?;
+    // For CI systems: a test case per cell, the first errors in the failure text.
+    kcross::atomic::write(
+        &summary.out_dir.join("junit.xml"),
+        report::junit::Junit.render(&summary).as_bytes(),
+    )?;
     if c.json {
         print!("{}", report::json::Json.render(&summary));
         eprint!("{}", report::terminal::table(&summary));

@@ -64,6 +64,9 @@ fn default_matrix_x86_64_and_powerpc64le_build_and_pass() {
     }
     // The run's summary and the `latest` link are in place; the source tree was not written.
     assert!(out.join("latest/summary.json").is_file());
+    let junit = std::fs::read_to_string(out.join("latest/junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase").count(), 2, "{junit}");
+    assert!(junit.contains("x86_64-gcc-pud") && !junit.contains("<failure"), "{junit}");
     let tree = tree_612();
     assert!(!tree.join(".config").exists() && !tree.join("include/generated").exists());
 }

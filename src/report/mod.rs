@@ -4,6 +4,7 @@
 
 pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod svg;
 pub mod terminal;

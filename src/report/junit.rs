@@ -1,0 +1,132 @@
+//! JUnit XML through quick-junit, for CI systems that show test results.
+//! A gated series: a test suite per cell, a test case per patch, failing when the patch
+//! brought a new diagnostic the policy gates on, with the compiler's text in the failure.
+//! A build run: one test suite, a test case per cell.
+
+use super::Export;
+use crate::build::{RunSummary, Verdict};
+use crate::series::{report as series_report, ChangeKind, SeriesResult};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
+
+pub struct Junit;
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
+}
+
+fn xml(report: &Report) -> String {
+    let mut s = report.to_string().expect("JUnit XML serialises");
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+impl Export<SeriesResult> for Junit {
+    fn extension(&self) -> &'static str {
+        "xml"
+    }
+
+    fn render(&self, r: &SeriesResult) -> String {
+        let mut report = Report::new("kcross series");
+        report.set_time(secs(r.wall_s));
+        for (ci, cell) in r.cells.iter().enumerate() {
+            let mut suite = TestSuite::new(cell.as_str());
+            if r.broken_base.contains(cell) {
+                let base = &r.steps[0].cells[ci].result;
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+                st.set_message("the base does not configure: the gate cannot judge this cell");
+                st.set_description(base.reason.clone().unwrap_or_default());
+                let mut tc = TestCase::new("base", st);
+                tc.set_classname(format!("series.{cell}"));
+                suite.add_test_case(tc);
+            }
+            for step in r.steps.iter().skip(1) {
+                let sc = &step.cells[ci];
+                let findings: Vec<_> = r.findings_of(step.index, Some(cell)).collect();
+                let gating: Vec<_> = findings.iter().filter(|f| f.gating).collect();
+                let mut text = String::new();
+                for f in &findings {
+                    let what = match f.kind {
+                        ChangeKind::New => "new",
+                        ChangeKind::Reappeared => "back (in the base)",
+                        ChangeKind::Fixed => "fixed",
+                    };
+                    text.push_str(&format!("{what}:\n"));
+                    let d = sc
+                        .new
+                        .iter()
+                        .chain(&sc.reappeared)
+                        .chain(&sc.fixed)
+                        .find(|d| d.fingerprint == f.fingerprint)
+                        .unwrap_or(&f.diagnostic);
+                    text.push_str(&series_report::diag_block(d, "  "));
+                }
+                let status = if gating.is_empty() {
+                    TestCaseStatus::success()
+                } else {
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    let e = gating.iter().filter(|f| f.diagnostic.is_error()).count();
+                    let w = gating.len() - e;
+                    let mut msg = Vec::new();
+                    if e > 0 {
+                        msg.push(format!("{e} new error(s)"));
+                    }
+                    if w > 0 {
+                        msg.push(format!("{w} new warning(s)"));
+                    }
+                    st.set_message(msg.join(", "));
+                    st.set_type("new-diagnostics");
+                    st.set_description(text.clone());
+                    st
+                };
+                let subject = step.subject.clone().unwrap_or_default();
+                let mut tc = TestCase::new(format!("[{}] {subject}", step.label), status);
+                tc.set_classname(format!("series.{cell}"));
+                tc.set_time(secs(sc.result.timings.total_s));
+                if gating.is_empty() && !text.is_empty() {
+                    tc.set_system_out(text);
+                }
+                suite.add_test_case(tc);
+            }
+            report.add_test_suite(suite);
+        }
+        xml(&report)
+    }
+}
+
+impl Export<RunSummary> for Junit {
+    fn extension(&self) -> &'static str {
+        "xml"
+    }
+
+    fn render(&self, s: &RunSummary) -> String {
+        let mut report = Report::new("kcross build");
+        report.set_time(secs(s.wall_s));
+        let mut suite = TestSuite::new(s.matrix.as_str());
+        for c in &s.cells {
+            let status = match c.verdict {
+                Verdict::Pass => TestCaseStatus::success(),
+                Verdict::Skipped => TestCaseStatus::skipped(),
+                Verdict::Fail => {
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    st.set_message(c.reason.clone().unwrap_or_else(|| "failed".into()));
+                    let text: String = c
+                        .first_errors(20)
+                        .into_iter()
+                        .map(|d| series_report::diag_block(d, ""))
+                        .collect();
+                    st.set_description(text);
+                    st
+                }
+            };
+            let mut tc = TestCase::new(c.cell.as_str(), status);
+            tc.set_classname(format!("build.{}", c.arch));
+            tc.set_time(secs(c.timings.total_s));
+            suite.add_test_case(tc);
+        }
+        report.add_test_suite(suite);
+        xml(&report)
+    }
+}
