@@ -29,9 +29,18 @@ fn main() {
     }
     let mut src = String::from("pub static FILES: &[(&str, &str)] = &[\n");
     for f in files {
-        let rel = f.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         println!("cargo:rerun-if-changed={rel}");
-        writeln!(src, "    ({rel:?}, include_str!({:?})),", f.to_string_lossy()).unwrap();
+        writeln!(
+            src,
+            "    ({rel:?}, include_str!({:?})),",
+            f.to_string_lossy()
+        )
+        .unwrap();
     }
     src.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("embedded.rs");

@@ -31,7 +31,12 @@ enum Cmd {
         /// How many cells may build at once (default: all; 1 = one after another)
         #[arg(long)]
         cells_at_once: Option<usize>,
+        /// Then boot each built kernel in QEMU and run the matrix's [runtime] tests
+        #[arg(long)]
+        runtime: bool,
     },
+    /// Boot each built kernel in QEMU and run the guest tests (builds first when needed)
+    Boot(kcross::runtime::cli::BootArgs),
     /// List what each cell needs and what is missing (with the Debian package)
     Doctor(Common),
     /// Gate a patch series: the base, then each patch rebuilt incrementally on every cell;
@@ -139,7 +144,9 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Build {
             common,
             cells_at_once,
-        } => cmd_build(&common, cells_at_once),
+            runtime,
+        } => cmd_build(&common, cells_at_once, runtime),
+        Cmd::Boot(a) => kcross::runtime::cli::cmd_boot(&a),
         Cmd::Doctor(c) => cmd_doctor(&c),
         Cmd::Check { common, helpers } => cmd_check(&common, &helpers),
         Cmd::Series { series, common } => kcross::series::cli::run(&series, &common),
@@ -264,7 +271,7 @@ fn cmd_doctor(c: &Common) -> Result<i32> {
     }
 }
 
-fn cmd_build(c: &Common, cells_at_once: Option<usize>) -> Result<i32> {
+fn cmd_build(c: &Common, cells_at_once: Option<usize>, runtime: bool) -> Result<i32> {
     let l = load(c)?;
     ensure_tools(&l)?;
     let src = prepare_source(c, &l)?;
@@ -274,13 +281,35 @@ fn cmd_build(c: &Common, cells_at_once: Option<usize>) -> Result<i32> {
         &summary.out_dir.join("junit.xml"),
         report::junit::Junit.render(&summary).as_bytes(),
     )?;
+    let rt = if runtime {
+        let opts = kcross::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        Some(kcross::runtime::cli::runtime_after_build(
+            &l.plan, &l.reg, &summary, &opts, false,
+        )?)
+    } else {
+        None
+    };
     if c.json {
-        print!("{}", report::json::Json.render(&summary));
+        match &rt {
+            Some(rt) => print!(
+                "{}",
+                report::json::Json.render(&serde_json::json!({ "build": &summary, "runtime": rt }))
+            ),
+            None => print!("{}", report::json::Json.render(&summary)),
+        }
         eprint!("{}", report::terminal::table(&summary));
+        if let Some(rt) = &rt {
+            eprint!("{}", kcross::runtime::report::table(rt));
+        }
     } else {
         print!("{}", report::terminal::table(&summary));
+        if let Some(rt) = &rt {
+            print!("{}", kcross::runtime::report::table(rt));
+        }
     }
-    Ok(outcome_code(summary.all_passed()))
+    Ok(outcome_code(
+        summary.all_passed() && rt.as_ref().is_none_or(|r| r.all_passed()),
+    ))
 }
 
 fn cmd_check(c: &Common, helpers: &[String]) -> Result<i32> {
@@ -342,8 +371,14 @@ fn cmd_nightly(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Re
         };
         check_rows(&kcross::check::run(&l.plan, &src, &opts)?)
     };
-    // The runtime stage goes here the same way: kcross::runtime::run(...) -> runtime_rows(..).
-    let runtime = Vec::new();
+    let runtime = if l.plan.runtime.is_some() {
+        let opts = kcross::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        let rt =
+            kcross::runtime::cli::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;
+        runtime_rows(&rt)
+    } else {
+        Vec::new()
+    };
     let run = kcross::history::RecordedRun::new(summary, check, runtime);
     history_cli::nightly(&lock, &history, &run, opts, c.json)
 }
@@ -384,4 +419,28 @@ fn check_rows(s: &kcross::check::CheckSummary) -> Vec<kcross::history::HelperVer
         }
     }
     rows
+}
+
+/// The runtime stage's results as history rows (verdict: the serde name, e.g. `fail`).
+fn runtime_rows(s: &kcross::runtime::RuntimeSummary) -> Vec<kcross::history::RuntimeRow> {
+    s.results
+        .iter()
+        .map(|r| {
+            let mut detail = r.reason.clone().unwrap_or_default();
+            for c in r.complaints.iter().take(5) {
+                detail.push('\n');
+                detail.push_str(c);
+            }
+            kcross::history::RuntimeRow {
+                cell: r.cell.clone(),
+                test: r.test.clone(),
+                verdict: serde_json::to_value(r.verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                detail,
+                duration_s: Some(r.total_s),
+            }
+        })
+        .collect()
 }

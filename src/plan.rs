@@ -43,7 +43,9 @@ impl Cell {
             h.update(v.as_bytes());
         }
         // The label is cosmetic: two cells with the same base and fragments share a dir.
-        h.update(serde_json::to_vec(&(&self.config.base, &self.config.fragments)).expect("serialisable"));
+        h.update(
+            serde_json::to_vec(&(&self.config.base, &self.config.fragments)).expect("serialisable"),
+        );
         let d = h.finalize();
         d[..8].iter().map(|b| format!("{b:02x}")).collect()
     }

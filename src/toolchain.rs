@@ -53,6 +53,29 @@ pub struct QemuSpec {
     pub extra_args: Vec<String>,
     pub guest_cc: String,
     pub guest_libc_package: String,
+    /// The Debian package of `guest_cc` (default: `guest_libc_package`).
+    #[serde(default)]
+    pub guest_cc_package: Option<String>,
+    /// Extra flags for building the guest programs (e.g. `-mcpu=power9`).
+    #[serde(default)]
+    pub guest_cflags: Vec<String>,
+    /// The boot image relative to the build dir, when not the arch's `image_path`.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// How to attach an nvdimm, for tests that need one: QEMU argument templates with
+    /// `{backing}` (a fresh sparse file per boot), `{size}` (its size in bytes) and `{uuid}`.
+    /// Empty: this arch has no nvdimm under QEMU and such tests are skipped.
+    #[serde(default)]
+    pub nvdimm_args: Vec<String>,
+    /// Size of the nvdimm's backing file (`4G`, `4194432K`: plain bytes or a K/M/G/T suffix).
+    #[serde(default)]
+    pub nvdimm_size: Option<String>,
+    /// kcross writes the device-dax info block into the backing file before the boot (with
+    /// the uuids the guest then gives the namespace and the dax device), so that the guest
+    /// kernel finds a valid one and never writes into the pmem itself. For a platform whose
+    /// QEMU cannot run the guest kernel's pmem write path (see the arch file's comment).
+    #[serde(default)]
+    pub nvdimm_dax_info: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,7 +162,10 @@ pub fn line_col(text: &str, offset: usize) -> String {
 }
 
 /// Expand `{key}` placeholders from `vars`. An unknown key is an error naming it.
-pub fn expand(template: &str, vars: &BTreeMap<String, String>) -> std::result::Result<String, String> {
+pub fn expand(
+    template: &str,
+    vars: &BTreeMap<String, String>,
+) -> std::result::Result<String, String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(i) = rest.find('{') {
@@ -190,7 +216,11 @@ impl Registry {
             for p in files {
                 let text = std::fs::read_to_string(&p)
                     .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
-                let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().into_owned();
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .into_owned();
                 reg.add_file_kind(&p.display().to_string(), &rel, &text)?;
             }
         }
@@ -209,8 +239,7 @@ impl Registry {
             a.origin = origin.to_string();
             self.arches.insert(a.name.clone(), a);
         } else if rel.starts_with("compiler/") {
-            let mut c: Compiler =
-                toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
+            let mut c: Compiler = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
             c.origin = origin.to_string();
             self.compilers.insert(c.name.clone(), c);
         } else if rel == "host.toml" {
@@ -260,7 +289,11 @@ impl Registry {
     }
 
     pub fn compiler_names(&self) -> String {
-        self.compilers.keys().cloned().collect::<Vec<_>>().join(", ")
+        self.compilers
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Make a compiler family concrete for an arch. `cross_override` replaces the arch's
@@ -271,16 +304,23 @@ impl Registry {
         family: &str,
         cross_override: Option<&str>,
     ) -> Result<ResolvedToolchain> {
-        let comp = self.compiler(family).ok_or_else(|| Error::UnknownToolchain {
-            name: family.to_string(),
-            at: arch.origin.clone(),
-            known: self.compiler_names(),
-        })?;
+        let comp = self
+            .compiler(family)
+            .ok_or_else(|| Error::UnknownToolchain {
+                name: family.to_string(),
+                at: arch.origin.clone(),
+                known: self.compiler_names(),
+            })?;
         let Some(vars) = arch.compilers.get(&comp.name) else {
             return Err(Error::UnknownToolchain {
                 name: family.to_string(),
                 at: format!("arch {} ({})", arch.name, arch.origin),
-                known: arch.compilers.keys().cloned().collect::<Vec<_>>().join(", "),
+                known: arch
+                    .compilers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         let mut vars = vars.clone();

@@ -33,7 +33,9 @@ fn files_in(dir: &Path) -> usize {
 fn default_matrix_x86_64_and_powerpc64le_build_and_pass() {
     let out = out_dir("default-build");
     let (code, stdout, stderr) = run(kcross()
-        .args(["build", "--arch", "x86_64", "--arch", "ppc64le", "--json", "--out"])
+        .args([
+            "build", "--arch", "x86_64", "--arch", "ppc64le", "--json", "--out",
+        ])
         .arg(&out));
     assert_eq!(code, 0, "{stderr}\n{stdout}");
     let v: Value = serde_json::from_str(&stdout).expect("--json prints the summary");
@@ -50,7 +52,12 @@ fn default_matrix_x86_64_and_powerpc64le_build_and_pass() {
         }
         // The verified config really has the device-dax stack.
         let config = std::fs::read_to_string(dir.join("config")).unwrap();
-        for sym in ["CONFIG_DEV_DAX=y", "CONFIG_ZONE_DEVICE=y", "CONFIG_FS_DAX=y", "CONFIG_TRANSPARENT_HUGEPAGE=y"] {
+        for sym in [
+            "CONFIG_DEV_DAX=y",
+            "CONFIG_ZONE_DEVICE=y",
+            "CONFIG_FS_DAX=y",
+            "CONFIG_TRANSPARENT_HUGEPAGE=y",
+        ] {
             assert!(config.lines().any(|l| l == sym), "{sym} in {}", c["cell"]);
         }
     }
@@ -60,13 +67,19 @@ fn default_matrix_x86_64_and_powerpc64le_build_and_pass() {
     let first_done = stderr.find("] pass in").expect("progress lines");
     for id in ids {
         let started = stderr.find(&format!("[{id}]")).expect("cell progress");
-        assert!(started < first_done, "{id} started only after another finished:\n{stderr}");
+        assert!(
+            started < first_done,
+            "{id} started only after another finished:\n{stderr}"
+        );
     }
     // The run's summary and the `latest` link are in place; the source tree was not written.
     assert!(out.join("latest/summary.json").is_file());
     let junit = std::fs::read_to_string(out.join("latest/junit.xml")).unwrap();
     assert_eq!(junit.matches("<testcase").count(), 2, "{junit}");
-    assert!(junit.contains("x86_64-gcc-pud") && !junit.contains("<failure"), "{junit}");
+    assert!(
+        junit.contains("x86_64-gcc-pud") && !junit.contains("<failure"),
+        "{junit}"
+    );
     let tree = tree_612();
     assert!(!tree.join(".config").exists() && !tree.join("include/generated").exists());
 }
@@ -85,25 +98,48 @@ fn a_fragment_symbol_that_does_not_survive_is_a_kconfig_error_with_file_line() {
         "name = \"impossible\"\n[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\nfragments = [\"frags/impossible.config\"]\n",
     );
     let out = out_dir("impossible");
-    let (code, stdout, stderr) = run(kcross().arg("build").arg(&m).arg("--json").arg("--out").arg(&out));
+    let (code, stdout, stderr) = run(kcross()
+        .arg("build")
+        .arg(&m)
+        .arg("--json")
+        .arg("--out")
+        .arg(&out));
     assert_eq!(code, 1, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     let c = &v["cells"][0];
     assert_eq!(c["verdict"], "fail");
     assert_eq!(c["failed_stage"], "configure");
     let diags = c["diagnostics"].as_array().unwrap();
-    let dropped: Vec<&Value> = diags.iter().filter(|d| d["code"] == "kconfig-dropped").collect();
+    let dropped: Vec<&Value> = diags
+        .iter()
+        .filter(|d| d["code"] == "kconfig-dropped")
+        .collect();
     let frag = frag.display().to_string();
-    let zd = dropped.iter().find(|d| d["source_line"] == "CONFIG_ZONE_DEVICE=y").expect("ZONE_DEVICE dropped");
+    let zd = dropped
+        .iter()
+        .find(|d| d["source_line"] == "CONFIG_ZONE_DEVICE=y")
+        .expect("ZONE_DEVICE dropped");
     assert_eq!(zd["file"], frag.as_str());
     assert_eq!(zd["line"], 3);
     let msg = zd["message"].as_str().unwrap();
     // Kconfig's own reason: tinyconfig on arm64 leaves MEMORY_HOTREMOVE unset.
-    assert!(msg.contains("mm/Kconfig:") && msg.contains("depends on") && msg.contains("(=n)"), "{msg}");
-    let nosuch = dropped.iter().find(|d| d["source_line"] == "CONFIG_KCROSS_NO_SUCH_SYMBOL=y").unwrap();
+    assert!(
+        msg.contains("mm/Kconfig:") && msg.contains("depends on") && msg.contains("(=n)"),
+        "{msg}"
+    );
+    let nosuch = dropped
+        .iter()
+        .find(|d| d["source_line"] == "CONFIG_KCROSS_NO_SUCH_SYMBOL=y")
+        .unwrap();
     assert_eq!(nosuch["line"], 4);
-    assert!(nosuch["message"].as_str().unwrap().contains("no Kconfig file defines"));
-    assert!(stderr.contains(&format!("{frag}:3")), "table names the fragment line:\n{stderr}");
+    assert!(nosuch["message"]
+        .as_str()
+        .unwrap()
+        .contains("no Kconfig file defines"));
+    assert!(
+        stderr.contains(&format!("{frag}:3")),
+        "table names the fragment line:\n{stderr}"
+    );
 }
 
 #[test]
@@ -113,7 +149,12 @@ fn an_injected_compile_error_is_parsed_with_its_file_and_line() {
     let tree = tree_612();
     let d = tempfile::tempdir().unwrap();
     let copy = d.path().join("linux");
-    let st = std::process::Command::new("cp").arg("-al").arg(&tree).arg(&copy).status().unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-al")
+        .arg(&tree)
+        .arg(&copy)
+        .status()
+        .unwrap();
     assert!(st.success());
     let rel = "mm/mprotect.c";
     let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
@@ -122,7 +163,11 @@ fn an_injected_compile_error_is_parsed_with_its_file_and_line() {
     let line = before.lines().count() + 1;
     std::fs::remove_file(copy.join(rel)).unwrap();
     std::fs::write(copy.join(rel), injected).unwrap();
-    assert_eq!(std::fs::read_to_string(tree.join(rel)).unwrap(), orig, "cache untouched");
+    assert_eq!(
+        std::fs::read_to_string(tree.join(rel)).unwrap(),
+        orig,
+        "cache untouched"
+    );
 
     let m = write(
         d.path(),
@@ -130,8 +175,14 @@ fn an_injected_compile_error_is_parsed_with_its_file_and_line() {
         "name = \"broken\"\n[[build]]\nname = \"obj\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
     );
     let out = out_dir("injected");
-    let (code, stdout, stderr) =
-        run(kcross().arg("build").arg(&m).arg("--source").arg(&copy).arg("--json").arg("--out").arg(&out));
+    let (code, stdout, stderr) = run(kcross()
+        .arg("build")
+        .arg(&m)
+        .arg("--source")
+        .arg(&copy)
+        .arg("--json")
+        .arg("--out")
+        .arg(&out));
     assert_eq!(code, 1, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     let c = &v["cells"][0];
@@ -146,8 +197,17 @@ fn an_injected_compile_error_is_parsed_with_its_file_and_line() {
     assert_eq!(e["file"], rel);
     assert_eq!(e["line"], line);
     assert_eq!(e["tool"], "compiler");
-    assert!(e["message"].as_str().unwrap().contains("kcross_undeclared_thing"), "{e}");
-    assert!(stderr.contains(&format!("{rel}:{line}:")), "table shows file:line:\n{stderr}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("kcross_undeclared_thing"),
+        "{e}"
+    );
+    assert!(
+        stderr.contains(&format!("{rel}:{line}:")),
+        "table shows file:line:\n{stderr}"
+    );
 }
 
 #[test]
@@ -175,10 +235,19 @@ fn an_extra_compiler_data_file_adds_a_toolchain_without_code() {
     let tc = d.path().join("tc");
     let (code, stdout, stderr) = run(kcross().arg("plan").arg(&m).arg("--toolchains").arg(&tc));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("arm64-gcc12-obj") && stdout.contains("CC=aarch64-linux-gnu-gcc-12"), "{stdout}");
+    assert!(
+        stdout.contains("arm64-gcc12-obj") && stdout.contains("CC=aarch64-linux-gnu-gcc-12"),
+        "{stdout}"
+    );
     let out = out_dir("gcc12");
-    let (code, stdout, stderr) =
-        run(kcross().arg("build").arg(&m).arg("--toolchains").arg(&tc).arg("--json").arg("--out").arg(&out));
+    let (code, stdout, stderr) = run(kcross()
+        .arg("build")
+        .arg(&m)
+        .arg("--toolchains")
+        .arg(&tc)
+        .arg("--json")
+        .arg("--out")
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["cells"][0]["verdict"], "pass");
@@ -193,50 +262,100 @@ fn bad_inputs_exit_2_name_the_problem_and_write_nothing() {
     let cases: Vec<(&str, Vec<String>, Vec<&str>)> = vec![
         (
             "malformed",
-            vec![write(d.path(), "bad.toml", "[[build]]\narch = \"x86_64\"\nconfig = tinyconfig\n").display().to_string()],
+            vec![write(
+                d.path(),
+                "bad.toml",
+                "[[build]]\narch = \"x86_64\"\nconfig = tinyconfig\n",
+            )
+            .display()
+            .to_string()],
             vec!["bad.toml:3:"],
         ),
         (
             "unknown key",
-            vec![write(d.path(), "key.toml", "[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ncolour = \"blue\"\n").display().to_string()],
+            vec![write(
+                d.path(),
+                "key.toml",
+                "[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ncolour = \"blue\"\n",
+            )
+            .display()
+            .to_string()],
             vec!["key.toml:4:1", "colour"],
         ),
         (
             "unknown arch",
-            vec![write(d.path(), "arch.toml", "[[build]]\narch = \"pdp11\"\nconfig = \"tinyconfig\"\n").display().to_string()],
+            vec![write(
+                d.path(),
+                "arch.toml",
+                "[[build]]\narch = \"pdp11\"\nconfig = \"tinyconfig\"\n",
+            )
+            .display()
+            .to_string()],
             vec!["arch.toml:2:8", "pdp11", "known arches", "riscv64"],
         ),
         (
             "unknown toolchain",
-            vec![write(d.path(), "tc.toml", "[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntoolchains = [\"tcc\"]\n").display().to_string()],
+            vec![write(
+                d.path(),
+                "tc.toml",
+                "[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntoolchains = [\"tcc\"]\n",
+            )
+            .display()
+            .to_string()],
             vec!["tc.toml:4:15", "tcc", "clang"],
         ),
         (
             "bad json",
-            vec![write(d.path(), "lkb.json", "[{\"arch\": \"x86_64\",\n \"config\": 12}]").display().to_string()],
+            vec![write(
+                d.path(),
+                "lkb.json",
+                "[{\"arch\": \"x86_64\",\n \"config\": 12}]",
+            )
+            .display()
+            .to_string()],
             vec!["lkb.json:2:"],
         ),
         (
             "missing source package",
             vec!["--source".into(), "linux-source-9.99".into()],
-            vec!["linux-source-9.99", "apt-get install --no-install-recommends linux-source-9.99"],
+            vec![
+                "linux-source-9.99",
+                "apt-get install --no-install-recommends linux-source-9.99",
+            ],
         ),
         (
             "corrupt tarball",
-            vec!["--source".into(), write(d.path(), "linux-corrupt.tar.xz", "this is not xz").display().to_string()],
+            vec![
+                "--source".into(),
+                write(d.path(), "linux-corrupt.tar.xz", "this is not xz")
+                    .display()
+                    .to_string(),
+            ],
             vec!["linux-corrupt.tar.xz", "corrupt"],
         ),
-        ("unknown --arch", vec!["--arch".into(), "vax".into()], vec!["vax", "known arches"]),
+        (
+            "unknown --arch",
+            vec!["--arch".into(), "vax".into()],
+            vec!["vax", "known arches"],
+        ),
     ];
     for (what, args, needles) in cases {
         let out = out_dir(&format!("bad-{}", what.replace(' ', "-")));
         let (code, _stdout, stderr) = run(kcross().arg("build").args(&args).arg("--out").arg(&out));
         assert_eq!(code, 2, "{what}: {stderr}");
-        assert!(stderr.lines().any(|l| l.starts_with("kcross: error: ")), "{what}: {stderr}");
+        assert!(
+            stderr.lines().any(|l| l.starts_with("kcross: error: ")),
+            "{what}: {stderr}"
+        );
         for n in needles {
             assert!(stderr.contains(n), "{what}: `{n}` not in: {stderr}");
         }
-        assert_eq!(files_in(&out), 0, "{what}: nothing written to {}", out.display());
+        assert_eq!(
+            files_in(&out),
+            0,
+            "{what}: nothing written to {}",
+            out.display()
+        );
     }
 }
 
@@ -248,17 +367,35 @@ fn a_missing_cross_compiler_names_its_debian_package() {
         "tc/arch/m68k.toml",
         "name = \"m68k\"\nkernel_arch = \"m68k\"\nsrcarch = \"m68k\"\ndefconfig = \"defconfig\"\nimage_target = \"vmlinux\"\nimage_path = \"vmlinux\"\n[compilers.gcc]\ncross_compile = \"m68k-linux-gnu-\"\npackage = \"gcc-m68k-linux-gnu\"\nbinutils_package = \"binutils-m68k-linux-gnu\"\n",
     );
-    let m = write(d.path(), "m.toml", "[[build]]\narch = \"m68k\"\nconfig = \"tinyconfig\"\n");
+    let m = write(
+        d.path(),
+        "m.toml",
+        "[[build]]\narch = \"m68k\"\nconfig = \"tinyconfig\"\n",
+    );
     let out = out_dir("missing-cc");
-    let (code, _o, stderr) =
-        run(kcross().arg("build").arg(&m).arg("--toolchains").arg(d.path().join("tc")).arg("--out").arg(&out));
+    let (code, _o, stderr) = run(kcross()
+        .arg("build")
+        .arg(&m)
+        .arg("--toolchains")
+        .arg(d.path().join("tc"))
+        .arg("--out")
+        .arg(&out));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("m68k-linux-gnu-gcc") && stderr.contains("gcc-m68k-linux-gnu"), "{stderr}");
+    assert!(
+        stderr.contains("m68k-linux-gnu-gcc") && stderr.contains("gcc-m68k-linux-gnu"),
+        "{stderr}"
+    );
     assert_eq!(files_in(&out), 0);
-    let (code, stdout, _e) =
-        run(kcross().arg("doctor").arg(&m).arg("--toolchains").arg(d.path().join("tc")));
+    let (code, stdout, _e) = run(kcross()
+        .arg("doctor")
+        .arg(&m)
+        .arg("--toolchains")
+        .arg(d.path().join("tc")));
     assert_eq!(code, 2);
-    assert!(stdout.contains("MISSING  m68k-linux-gnu-gcc") && stdout.contains("gcc-m68k-linux-gnu"), "{stdout}");
+    assert!(
+        stdout.contains("MISSING  m68k-linux-gnu-gcc") && stdout.contains("gcc-m68k-linux-gnu"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -266,18 +403,42 @@ fn plan_lists_cells_and_filters_them() {
     let (code, stdout, _) = run(kcross().args(["plan", "--json"]));
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    let ids: Vec<&str> = v["cells"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["x86_64-gcc-pud", "powerpc64le-gcc-pud", "arm64-gcc-pud", "riscv64-gcc-pud"]);
+    let ids: Vec<&str> = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "x86_64-gcc-pud",
+            "powerpc64le-gcc-pud",
+            "arm64-gcc-pud",
+            "riscv64-gcc-pud"
+        ]
+    );
     let (code, stdout, _) = run(kcross().args(["plan", "--arch", "riscv", "--toolchain", "gcc"]));
     assert_eq!(code, 0);
-    assert!(stdout.contains("riscv64-gcc-pud") && !stdout.contains("x86_64-gcc-pud"), "{stdout}");
+    assert!(
+        stdout.contains("riscv64-gcc-pud") && !stdout.contains("x86_64-gcc-pud"),
+        "{stdout}"
+    );
     // lkb-harness JSON loads into the same plan shape.
     let d = tempfile::tempdir().unwrap();
-    let j = write(d.path(), "config.json", r#"{"builds": [{"name": "ppc", "arch": "powerpc", "config": "ppc64le_defconfig", "cross_compile": "powerpc64le-linux-gnu-"}, {"arch": "arm64", "config": "defconfig", "llvm": true}]}"#);
+    let j = write(
+        d.path(),
+        "config.json",
+        r#"{"builds": [{"name": "ppc", "arch": "powerpc", "config": "ppc64le_defconfig", "cross_compile": "powerpc64le-linux-gnu-"}, {"arch": "arm64", "config": "defconfig", "llvm": true}]}"#,
+    );
     let (code, stdout, stderr) = run(kcross().arg("plan").arg(&j).arg("--json"));
     assert_eq!(code, 0, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["cells"][0]["id"], "powerpc64le-gcc-ppc");
     assert_eq!(v["cells"][1]["id"], "arm64-clang-defconfig");
-    assert!(v["cells"][1]["toolchain"]["make_vars"].as_array().unwrap().iter().any(|x| x == "LLVM=-14"));
+    assert!(v["cells"][1]["toolchain"]["make_vars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x == "LLVM=-14"));
 }

@@ -16,7 +16,10 @@ fn verdicts(v: &Value) -> BTreeMap<(String, String), Value> {
         assert!(c["setup_failure"].is_null(), "{}", c["setup_failure"]);
         for h in c["helpers"].as_array().unwrap() {
             m.insert(
-                (c["arch"].as_str().unwrap().to_string(), h["helper"].as_str().unwrap().to_string()),
+                (
+                    c["arch"].as_str().unwrap().to_string(),
+                    h["helper"].as_str().unwrap().to_string(),
+                ),
                 h.clone(),
             );
         }
@@ -25,7 +28,8 @@ fn verdicts(v: &Value) -> BTreeMap<(String, String), Value> {
 }
 
 fn get<'a>(m: &'a BTreeMap<(String, String), Value>, arch: &str, helper: &str) -> &'a Value {
-    m.get(&(arch.to_string(), helper.to_string())).unwrap_or_else(|| panic!("{arch} {helper}"))
+    m.get(&(arch.to_string(), helper.to_string()))
+        .unwrap_or_else(|| panic!("{arch} {helper}"))
 }
 
 #[test]
@@ -39,18 +43,36 @@ fn linux_6_12_truth_for_the_pud_helpers() {
     let x = get(&m, "x86_64", "pudp_invalidate");
     assert_eq!(x["verdict"], "provided");
     assert_eq!(x["provider"], "arch");
-    assert!(x["summary"].as_str().unwrap().contains("arch/x86/mm/pgtable.c:"), "{x}");
+    assert!(
+        x["summary"]
+            .as_str()
+            .unwrap()
+            .contains("arch/x86/mm/pgtable.c:"),
+        "{x}"
+    );
     for h in ["pud_modify", "pud_mkinvalid", "pudp_establish"] {
         let r = get(&m, "x86_64", h);
         assert_eq!(r["verdict"], "provided", "{r}");
         assert_eq!(r["kind"], "static inline", "{r}");
-        assert!(r["summary"].as_str().unwrap().contains("arch/x86/include/asm/pgtable.h:"), "{r}");
+        assert!(
+            r["summary"]
+                .as_str()
+                .unwrap()
+                .contains("arch/x86/include/asm/pgtable.h:"),
+            "{r}"
+        );
     }
     // powerpc64le (book3s64) provides pudp_invalidate and pud_modify in its own C file...
     for h in ["pudp_invalidate", "pud_modify"] {
         let r = get(&m, "powerpc64le", h);
         assert_eq!(r["verdict"], "provided", "{r}");
-        assert!(r["summary"].as_str().unwrap().contains("arch/powerpc/mm/book3s64/pgtable.c:"), "{r}");
+        assert!(
+            r["summary"]
+                .as_str()
+                .unwrap()
+                .contains("arch/powerpc/mm/book3s64/pgtable.c:"),
+            "{r}"
+        );
     }
     // ...and x86's internal helpers are not required there, not failures.
     for h in ["pud_mkinvalid", "pudp_establish"] {
@@ -63,17 +85,32 @@ fn linux_6_12_truth_for_the_pud_helpers() {
         let r = get(&m, a, "change_huge_pud");
         assert_eq!(r["verdict"], "provided");
         assert_eq!(r["provider"], "generic");
-        assert!(r["summary"].as_str().unwrap().contains("mm/huge_memory.c:"), "{r}");
+        assert!(
+            r["summary"].as_str().unwrap().contains("mm/huge_memory.c:"),
+            "{r}"
+        );
     }
     // arm64 and riscv64: no PUD-level THP; the stub, and the gating symbol named.
     for a in ["arm64", "riscv64"] {
         let r = get(&m, a, "change_huge_pud");
         assert_eq!(r["verdict"], "provided");
-        assert!(r["summary"].as_str().unwrap().contains("include/linux/huge_mm.h:"), "{r}");
+        assert!(
+            r["summary"]
+                .as_str()
+                .unwrap()
+                .contains("include/linux/huge_mm.h:"),
+            "{r}"
+        );
         for h in ["pudp_invalidate", "pud_modify"] {
             let r = get(&m, a, h);
             assert_eq!(r["verdict"], "not-required", "{r}");
-            assert!(r["summary"].as_str().unwrap().contains("CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD"), "{r}");
+            assert!(
+                r["summary"]
+                    .as_str()
+                    .unwrap()
+                    .contains("CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD"),
+                "{r}"
+            );
         }
         for h in ["pud_mkinvalid", "pudp_establish"] {
             assert_eq!(get(&m, a, h)["verdict"], "not-required");
@@ -96,13 +133,37 @@ fn linux_6_12_truth_for_the_pud_helpers() {
 fn linux_6_1_has_none_of_the_helpers_and_says_so() {
     let out = out_dir("check-61");
     let (code, stdout, stderr) = run(kcross()
-        .args(["check", "--source", "linux-source-6.1", "--arch", "x86_64", "--arch", "ppc64le", "--json", "--out"])
+        .args([
+            "check",
+            "--source",
+            "linux-source-6.1",
+            "--arch",
+            "x86_64",
+            "--arch",
+            "ppc64le",
+            "--json",
+            "--out",
+        ])
         .arg(&out));
     assert_eq!(code, 1, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     assert!(v["source"]["version"].as_str().unwrap().starts_with("6.1."));
-    let nowhere: Vec<&str> = v["provided_nowhere"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
-    assert_eq!(nowhere, ["pudp_invalidate", "pud_modify", "pud_mkinvalid", "pudp_establish", "change_huge_pud"]);
+    let nowhere: Vec<&str> = v["provided_nowhere"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        nowhere,
+        [
+            "pudp_invalidate",
+            "pud_modify",
+            "pud_mkinvalid",
+            "pudp_establish",
+            "change_huge_pud"
+        ]
+    );
     assert!(stderr.contains("provided on no cell at all"), "{stderr}");
 }
 
@@ -113,7 +174,13 @@ fn generic_code_calling_an_x86_only_helper_is_missing_elsewhere() {
     let tree = PathBuf::from(tree.trim());
     let d = tempfile::tempdir().unwrap();
     let copy = d.path().join("linux");
-    assert!(std::process::Command::new("cp").arg("-al").arg(&tree).arg(&copy).status().unwrap().success());
+    assert!(std::process::Command::new("cp")
+        .arg("-al")
+        .arg(&tree)
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
     // Generic mm code (always built) starts calling x86's pud_mkinvalid(); the file is
     // replaced, not written through the hard link.
     let rel = "mm/mprotect.c";
@@ -146,8 +213,14 @@ fn generic_code_calling_an_x86_only_helper_is_missing_elsewhere() {
 #[test]
 fn bad_helper_input_exits_2() {
     for (args, needle) in [
-        (vec!["check", "--helper", "pud-modify()"], "not a C identifier"),
-        (vec!["check", "--helper", "pud_modify", "--arch", "sparc64"], "sparc64"),
+        (
+            vec!["check", "--helper", "pud-modify()"],
+            "not a C identifier",
+        ),
+        (
+            vec!["check", "--helper", "pud_modify", "--arch", "sparc64"],
+            "sparc64",
+        ),
     ] {
         let out = out_dir("check-bad");
         let (code, _o, stderr) = run(kcross().args(&args).arg("--out").arg(&out));

@@ -14,7 +14,13 @@ fn a_broken_cell_is_the_one_regression_of_the_second_night() {
     let tree = PathBuf::from(tree.trim());
     let d = tempfile::tempdir().unwrap();
     let copy = d.path().join("linux");
-    assert!(std::process::Command::new("cp").arg("-al").arg(&tree).arg(&copy).status().unwrap().success());
+    assert!(std::process::Command::new("cp")
+        .arg("-al")
+        .arg(&tree)
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
     let m = d.path().join("nightly.toml");
     std::fs::write(
         &m,
@@ -38,25 +44,49 @@ fn a_broken_cell_is_the_one_regression_of_the_second_night() {
     let rel = "mm/mprotect.c";
     let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
     std::fs::remove_file(copy.join(rel)).unwrap();
-    std::fs::write(copy.join(rel), format!("{orig}\nint kcross_nightly_break(void) {{ return <script>alert(1)</script>; }}\n")).unwrap();
+    std::fs::write(
+        copy.join(rel),
+        format!("{orig}\nint kcross_nightly_break(void) {{ return <script>alert(1)</script>; }}\n"),
+    )
+    .unwrap();
 
     let (code, stdout, stderr) = nightly();
-    assert_eq!(code, 1, "second night must report a regression:\n{stdout}\n{stderr}");
+    assert_eq!(
+        code, 1,
+        "second night must report a regression:\n{stdout}\n{stderr}"
+    );
     let run_dir = std::fs::canonicalize(out.join("latest")).unwrap();
     let md = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap()).unwrap();
-    let regs = json["comparison"]["regressions"].as_array().expect("regressions");
-    let cells: std::collections::BTreeSet<&str> = regs.iter().map(|r| r["cell"].as_str().unwrap()).collect();
-    assert_eq!(cells.into_iter().collect::<Vec<_>>(), ["arm64-gcc-mprotect"], "{regs:#?}");
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
+            .unwrap();
+    let regs = json["comparison"]["regressions"]
+        .as_array()
+        .expect("regressions");
+    let cells: std::collections::BTreeSet<&str> =
+        regs.iter().map(|r| r["cell"].as_str().unwrap()).collect();
+    assert_eq!(
+        cells.into_iter().collect::<Vec<_>>(),
+        ["arm64-gcc-mprotect"],
+        "{regs:#?}"
+    );
     assert_eq!(regs[0]["kind"], "cell-fail", "{regs:#?}");
     // Nothing else is new: the other cell still passes, no new warnings anywhere else.
     assert!(regs.iter().all(|r| r["cell"] == "arm64-gcc-mprotect"));
-    let first_cell_line = md.lines().position(|l| l.contains("arm64-gcc-mprotect")).unwrap();
-    let filemap_line = md.lines().position(|l| l.contains("arm64-gcc-filemap")).unwrap_or(usize::MAX);
+    let first_cell_line = md
+        .lines()
+        .position(|l| l.contains("arm64-gcc-mprotect"))
+        .unwrap();
+    let filemap_line = md
+        .lines()
+        .position(|l| l.contains("arm64-gcc-filemap"))
+        .unwrap_or(usize::MAX);
     assert!(first_cell_line < filemap_line, "regression first:\n{md}");
     // The compiler's message (with the hostile text) is escaped in the HTML.
     let html = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
-    assert!(html.contains("mm/mprotect.c"), "the error's file is in the report");
+    assert!(
+        html.contains("mm/mprotect.c"),
+        "the error's file is in the report"
+    );
     assert!(!html.contains("<script>alert(1)</script>"));
 }

@@ -12,11 +12,21 @@ use std::time::{Duration, Instant};
 fn descendants(root: u32) -> Vec<(u32, String)> {
     let mut parent = std::collections::HashMap::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
         // pid (comm) state ppid ...: comm may contain spaces, so split after the last ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|x| x.1) else { continue };
-        let ppid: u32 = rest.split_whitespace().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let Some(rest) = stat.rsplit_once(')').map(|x| x.1) else {
+            continue;
+        };
+        let ppid: u32 = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
         parent.insert(pid, ppid);
     }
     let mut out = Vec::new();
@@ -40,7 +50,10 @@ fn descendants(root: u32) -> Vec<(u32, String)> {
 fn alive(pid: u32) -> bool {
     // A zombie is not left running; only count live processes.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.rsplit_once(')').is_some_and(|x| x.1.trim_start().starts_with('Z')))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|x| x.1.trim_start().starts_with('Z'))
+        })
         .unwrap_or(false)
 }
 
@@ -50,7 +63,11 @@ fn sigterm_ends_every_make_and_exits_130() {
     // A configuration of its own (LOCALVERSION), so this test gets a fresh build dir and
     // make is really running when the signal comes.
     let tag = format!("kcross-sigterm-{}", std::process::id());
-    std::fs::write(d.path().join("tag.config"), format!("CONFIG_LOCALVERSION=\"-{tag}\"\n")).unwrap();
+    std::fs::write(
+        d.path().join("tag.config"),
+        format!("CONFIG_LOCALVERSION=\"-{tag}\"\n"),
+    )
+    .unwrap();
     let m = d.path().join("m.toml");
     std::fs::write(
         &m,
@@ -80,7 +97,10 @@ fn sigterm_ends_every_make_and_exits_130() {
     }
     std::thread::sleep(Duration::from_millis(1500));
     let kids = descendants(child.id());
-    assert!(kids.iter().any(|(_, c)| c.starts_with("make")), "make should be running: {kids:#?}\n{seen}");
+    assert!(
+        kids.iter().any(|(_, c)| c.starts_with("make")),
+        "make should be running: {kids:#?}\n{seen}"
+    );
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
     }
@@ -89,7 +109,10 @@ fn sigterm_ends_every_make_and_exits_130() {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
         }
-        assert!(t0.elapsed() < Duration::from_secs(30), "kcross did not exit after SIGTERM");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "kcross did not exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     let mut rest = String::new();
@@ -99,5 +122,8 @@ fn sigterm_ends_every_make_and_exits_130() {
     std::thread::sleep(Duration::from_millis(500));
     let left: Vec<_> = kids.iter().filter(|(pid, _)| alive(*pid)).collect();
     assert!(left.is_empty(), "processes left behind: {left:#?}");
-    assert!(!out.join("latest").exists(), "an interrupted run is not published");
+    assert!(
+        !out.join("latest").exists(),
+        "an interrupted run is not published"
+    );
 }

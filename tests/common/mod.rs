@@ -22,7 +22,9 @@ pub fn kcross() -> Command {
 
 /// A fresh results directory for one test.
 pub fn out_dir(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("out").join(name);
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("out")
+        .join(name);
     let _ = std::fs::remove_dir_all(&p);
     std::fs::create_dir_all(&p).unwrap();
     p

@@ -1,0 +1,26 @@
+/* Tests of the harness itself: the guest reached init; a test that fails is reported. */
+#define _GNU_SOURCE
+#include "kcross-guest.h"
+
+#include <stdio.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+int test_boot(struct outcome *o)
+{
+	struct utsname u;
+	if (uname(&u) != 0)
+		return fail(o, "uname failed");
+	diag("kernel %s %s on %s", u.release, u.version, u.machine);
+	if (access("/proc/self/stat", R_OK) != 0)
+		return fail(o, "/proc is not mounted");
+	if (access("/sys/kernel", F_OK) != 0)
+		return fail(o, "/sys is not mounted");
+	return V_PASS;
+}
+
+int test_selftest_fail(struct outcome *o)
+{
+	diag("this test always fails: it checks that a failing guest test is reported");
+	return fail(o, "deliberate failure (selftest)");
+}

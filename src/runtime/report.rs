@@ -1,0 +1,156 @@
+//! Rendering runtime results: the terminal table and JUnit. (JSON is the serde data.)
+//! Reporters never decide verdicts.
+
+use super::{BootResult, BootVerdict, RuntimeSummary};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
+
+fn secs(v: Option<f64>) -> String {
+    v.map(|s| format!("{s:.1}s")).unwrap_or_else(|| "-".into())
+}
+
+/// One line for progress output.
+pub fn one_line(r: &BootResult) -> String {
+    let mut s = format!("{} {}", r.test, r.verdict);
+    if r.verdict != BootVerdict::Skipped {
+        s.push_str(&format!(
+            " (boot {}, test {})",
+            secs(r.boot_s),
+            secs(r.test_s)
+        ));
+    }
+    if let Some(reason) = &r.reason {
+        s.push_str(": ");
+        s.push_str(reason);
+    }
+    s
+}
+
+/// The results table: per cell and test, with the KTAP line and complaints of failures.
+pub fn table(s: &RuntimeSummary) -> String {
+    let w = s
+        .results
+        .iter()
+        .map(|r| r.cell.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let tw = s
+        .results
+        .iter()
+        .map(|r| r.test.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<w$}  {:<tw$}  {:<9}  {:>7}  {:>7}  {:>8}\n",
+        "CELL", "TEST", "VERDICT", "BOOT", "TEST", "QEMU RSS"
+    );
+    for r in &s.results {
+        let rss = r
+            .qemu_peak_rss_kib
+            .map(|k| format!("{} MiB", k / 1024))
+            .unwrap_or_else(|| "-".into());
+        out.push_str(&format!(
+            "{:<w$}  {:<tw$}  {:<9}  {:>7}  {:>7}  {:>8}\n",
+            r.cell,
+            r.test,
+            r.verdict.to_string(),
+            secs(r.boot_s),
+            secs(r.test_s),
+            rss
+        ));
+        if r.verdict == BootVerdict::Pass {
+            // what the test reported, in brief (the signal that killed the write, ...)
+            if let Some(k) = r.result() {
+                for d in k.diagnostics.iter().filter(|d| d.contains("killed by")) {
+                    out.push_str(&format!("    # {d}\n"));
+                }
+            }
+            continue;
+        }
+        if let Some(reason) = &r.reason {
+            out.push_str(&format!("    {reason}\n"));
+        }
+        if let Some(k) = r.result() {
+            if r.verdict == BootVerdict::Fail
+                && !r.reason.as_deref().unwrap_or("").contains(&k.line)
+            {
+                out.push_str(&format!("    {}\n", k.line));
+            }
+        }
+        for c in r.complaints.iter().take(8) {
+            out.push_str(&format!("    | {c}\n"));
+        }
+        if r.complaints.len() > 8 {
+            out.push_str(&format!("    | ... {} more\n", r.complaints.len() - 8));
+        }
+        if let Some(l) = &r.console_log {
+            out.push_str(&format!("    console: {}\n", l.display()));
+        }
+    }
+    out.push_str(&format!(
+        "{} boot(s): {} passed, {} failed, {} boot failure(s), {} skipped; wall {:.1}s, source {}, results {}\n",
+        s.results.len(),
+        s.count(BootVerdict::Pass),
+        s.count(BootVerdict::Fail),
+        s.count(BootVerdict::BootFailure),
+        s.count(BootVerdict::Skipped),
+        s.wall_s,
+        s.source,
+        s.out_dir.join("runtime.json").display()
+    ));
+    out
+}
+
+/// JUnit XML: a suite per cell, a case per test; failures carry the KTAP line, complaints
+/// and diagnostics.
+pub fn junit(s: &RuntimeSummary) -> String {
+    let mut report = Report::new(format!("kcross runtime {}", s.matrix));
+    report.set_time(Duration::from_secs_f64(s.wall_s.max(0.0)));
+    let mut cells: Vec<&str> = s.results.iter().map(|r| r.cell.as_str()).collect();
+    cells.dedup();
+    for cell in cells {
+        let mut suite = TestSuite::new(format!("runtime.{cell}"));
+        for r in s.results.iter().filter(|r| r.cell == cell) {
+            let mut status = match r.verdict {
+                BootVerdict::Pass => TestCaseStatus::success(),
+                BootVerdict::Skipped => TestCaseStatus::skipped(),
+                BootVerdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                BootVerdict::BootFailure => TestCaseStatus::non_success(NonSuccessKind::Error),
+            };
+            if let Some(reason) = &r.reason {
+                status.set_message(reason.clone());
+            }
+            if r.verdict == BootVerdict::BootFailure {
+                status.set_type("boot-failure");
+            }
+            let mut detail = String::new();
+            if let Some(k) = r.result() {
+                for d in &k.diagnostics {
+                    detail.push_str(&format!("# {d}\n"));
+                }
+                detail.push_str(&k.line);
+                detail.push('\n');
+            }
+            for c in &r.complaints {
+                detail.push_str(&format!("complaint: {c}\n"));
+            }
+            for p in &r.ktap_problems {
+                detail.push_str(&format!("ktap: {p}\n"));
+            }
+            if !detail.is_empty() && r.verdict != BootVerdict::Pass {
+                status.set_description(detail.clone());
+            }
+            let mut case = TestCase::new(r.test.clone(), status);
+            case.set_classname(format!("{}.{}", r.arch, cell));
+            case.set_time(Duration::from_secs_f64(r.total_s.max(0.0)));
+            if !detail.is_empty() {
+                case.set_system_out(detail);
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().unwrap_or_default()
+}
