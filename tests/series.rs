@@ -12,6 +12,11 @@ fn fixture(p: &str) -> PathBuf {
     common::repo().join("tests/fixtures/series").join(p)
 }
 
+/// The real series, in shared/ beside the repository (as in CI).
+fn shared_series(p: &str) -> PathBuf {
+    common::repo().join("../shared/series").join(p)
+}
+
 fn matrix() -> String {
     fixture("matrix.toml").display().to_string()
 }
@@ -84,7 +89,7 @@ fn cached_source_untouched() {
 fn v1_on_plain_6_12_stops_at_patch_1_before_building_anything() {
     let (code, stdout, stderr, out) = series(
         "series-v1-612",
-        "/work/shared/series/pud-v1-with-cover.mbox",
+        shared_series("pud-v1-with-cover.mbox").to_str().unwrap(),
         &[],
     );
     let all = format!("{stdout}\n{stderr}");
@@ -330,7 +335,7 @@ fn last_only_with_fail_on_new_errors() {
 /// The real series on its real base: v5 (as merged in v6.11) gates clean, patch by patch, on
 /// x86_64 and powerpc64le; v1 on the same base breaks powerpc64le at 4/7. Needs a git tree
 /// (made once in the suite's cache: the 6.12 tarball, committed with a fixed identity and
-/// date so its key is stable, then /work/shared/series/make-v5-base). Cold it takes about
+/// date so its key is stable, then shared/series/make-v5-base). Cold it takes about
 /// 5 minutes on 2 cores (unpack, git add, copy, two base builds), so it is not in the
 /// default run: `cargo test --test series -- --ignored`.
 #[test]
@@ -372,14 +377,14 @@ fn real_v5_and_v1_on_the_v5_base() {
         sh(&mut git(&["init", "-q"]));
         sh(&mut git(&["add", "-A", "-f"]));
         sh(&mut git(&["commit", "-q", "-m", "linux-source-6.12"]));
-        sh(std::process::Command::new("/work/shared/series/make-v5-base").arg(&tree));
+        sh(std::process::Command::new(shared_series("make-v5-base")).arg(&tree));
         std::fs::write(&done, "").unwrap();
     }
     let src = tree.display().to_string();
 
     let (code, stdout, stderr, out) = series(
         "series-v5",
-        "/work/shared/series/pud-v5-with-cover.mbox",
+        shared_series("pud-v5-with-cover.mbox").to_str().unwrap(),
         &["--source", &src],
     );
     let all = format!("{stdout}\n{stderr}");
@@ -406,7 +411,7 @@ fn real_v5_and_v1_on_the_v5_base() {
 
     let (code, stdout, stderr, out) = series(
         "series-v1-on-v5-base",
-        "/work/shared/series/pud-v1-with-cover.mbox",
+        shared_series("pud-v1-with-cover.mbox").to_str().unwrap(),
         &["--source", &src],
     );
     let all = format!("{stdout}\n{stderr}");
