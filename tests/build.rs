@@ -18,13 +18,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-/// The unpacked 6.12 tree in the suite's cache.
-fn tree_612() -> PathBuf {
-    let (code, out, err) = run(kcross().args(["source", "linux-source-6.12"]));
-    assert_eq!(code, 0, "{err}");
-    PathBuf::from(out.trim())
-}
-
 fn files_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map(|r| r.count()).unwrap_or(0)
 }
@@ -80,7 +73,7 @@ fn default_matrix_x86_64_and_powerpc64le_build_and_pass() {
         junit.contains("x86_64-gcc-pud") && !junit.contains("<failure"),
         "{junit}"
     );
-    let tree = tree_612();
+    let tree = common::tree_612();
     assert!(!tree.join(".config").exists() && !tree.join("include/generated").exists());
 }
 
@@ -146,23 +139,14 @@ fn a_fragment_symbol_that_does_not_survive_is_a_kconfig_error_with_file_line() {
 fn an_injected_compile_error_is_parsed_with_its_file_and_line() {
     // A copy of the cached 6.12 tree (hard links, so it is cheap) with one file replaced,
     // not written through: the cached tree stays pristine.
-    let tree = tree_612();
     let d = tempfile::tempdir().unwrap();
-    let copy = d.path().join("linux");
-    let st = std::process::Command::new("cp")
-        .arg("-al")
-        .arg(&tree)
-        .arg(&copy)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let (tree, copy) = common::tree_copy_612(d.path());
     let rel = "mm/mprotect.c";
     let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
     let (before, after) = orig.split_once("static long change_pte_range(").unwrap();
     let injected = format!("{before}static int kcross_injected(void) {{ return kcross_undeclared_thing; }}\nstatic long change_pte_range({after}");
     let line = before.lines().count() + 1;
-    std::fs::remove_file(copy.join(rel)).unwrap();
-    std::fs::write(copy.join(rel), injected).unwrap();
+    common::replace_file(&copy, rel, &injected);
     assert_eq!(
         std::fs::read_to_string(tree.join(rel)).unwrap(),
         orig,

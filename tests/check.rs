@@ -7,7 +7,6 @@ mod common;
 use common::{kcross, out_dir, run};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// (cell, helper) -> (verdict, result)
 fn verdicts(v: &Value) -> BTreeMap<(String, String), Value> {
@@ -169,26 +168,15 @@ fn linux_6_1_has_none_of_the_helpers_and_says_so() {
 
 #[test]
 fn generic_code_calling_an_x86_only_helper_is_missing_elsewhere() {
-    let (code, tree, err) = run(kcross().args(["source", "linux-source-6.12"]));
-    assert_eq!(code, 0, "{err}");
-    let tree = PathBuf::from(tree.trim());
     let d = tempfile::tempdir().unwrap();
-    let copy = d.path().join("linux");
-    assert!(std::process::Command::new("cp")
-        .arg("-al")
-        .arg(&tree)
-        .arg(&copy)
-        .status()
-        .unwrap()
-        .success());
+    let (tree, copy) = common::tree_copy_612(d.path());
     // Generic mm code (always built) starts calling x86's pud_mkinvalid(); the file is
     // replaced, not written through the hard link.
     let rel = "mm/mprotect.c";
     let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
     let added = "\npud_t kcross_generic_user(pud_t pud);\npud_t kcross_generic_user(pud_t pud)\n{\n\treturn pud_mkinvalid(pud);\n}\n";
     let call_line = orig.lines().count() + 5;
-    std::fs::remove_file(copy.join(rel)).unwrap();
-    std::fs::write(copy.join(rel), format!("{orig}{added}")).unwrap();
+    common::replace_file(&copy, rel, &format!("{orig}{added}"));
 
     let out = out_dir("check-injected");
     let (code, stdout, stderr) = run(kcross()

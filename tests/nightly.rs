@@ -5,22 +5,11 @@
 mod common;
 
 use common::{kcross, out_dir, run};
-use std::path::PathBuf;
 
 #[test]
 fn a_broken_cell_is_the_one_regression_of_the_second_night() {
-    let (code, tree, err) = run(kcross().args(["source", "linux-source-6.12"]));
-    assert_eq!(code, 0, "{err}");
-    let tree = PathBuf::from(tree.trim());
     let d = tempfile::tempdir().unwrap();
-    let copy = d.path().join("linux");
-    assert!(std::process::Command::new("cp")
-        .arg("-al")
-        .arg(&tree)
-        .arg(&copy)
-        .status()
-        .unwrap()
-        .success());
+    let (tree, copy) = common::tree_copy_612(d.path());
     let m = d.path().join("nightly.toml");
     std::fs::write(
         &m,
@@ -43,12 +32,13 @@ fn a_broken_cell_is_the_one_regression_of_the_second_night() {
     // Break mm/mprotect.c in the copy (replace the file, do not write through the link).
     let rel = "mm/mprotect.c";
     let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
-    std::fs::remove_file(copy.join(rel)).unwrap();
-    std::fs::write(
-        copy.join(rel),
-        format!("{orig}\nint kcross_nightly_break(void) {{ return <script>alert(1)</script>; }}\n"),
-    )
-    .unwrap();
+    common::replace_file(
+        &copy,
+        rel,
+        &format!(
+            "{orig}\nint kcross_nightly_break(void) {{ return <script>alert(1)</script>; }}\n"
+        ),
+    );
 
     let (code, stdout, stderr) = nightly();
     assert_eq!(

@@ -52,3 +52,33 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+/// The suite's unpacked linux-source-6.12 (unpacked once, cached).
+pub fn tree_612() -> PathBuf {
+    let (code, out, err) = run(kcross().args(["source", "linux-source-6.12"]));
+    assert_eq!(code, 0, "{err}");
+    PathBuf::from(out.trim())
+}
+
+/// A copy of the 6.12 tree made of hard links (cheap) at `dir/linux`; returns (pristine
+/// tree, copy). Change the copy only with `replace_file`.
+pub fn tree_copy_612(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    let tree = tree_612();
+    let copy = dir.join("linux");
+    let ok = Command::new("cp")
+        .arg("-al")
+        .arg(&tree)
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "cp -al {}", tree.display());
+    (tree, copy)
+}
+
+/// Replace a file of a hard-linked copy: unlink it, then write a new one, so the cached
+/// tree behind the link stays pristine.
+pub fn replace_file(copy: &std::path::Path, rel: &str, text: &str) {
+    std::fs::remove_file(copy.join(rel)).unwrap();
+    std::fs::write(copy.join(rel), text).unwrap();
+}
