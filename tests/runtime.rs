@@ -8,17 +8,23 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// One guest at a time: a devdax guest maps ~3 GiB of backing file.
-static QEMU: Mutex<()> = Mutex::new(());
+/// One guest at a time, across test processes too (nextest runs each test in its own):
+/// a devdax guest maps ~3 GiB of backing file.
+fn one_guest_at_a_time() -> kcross::source::FileLock {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qemu.lock");
+    kcross::source::FileLock::acquire(&p).expect("the QEMU lock")
+}
 /// Results directories already reset by this run of the suite.
 static RESET: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// A results directory shared by the tests that boot the same build: reset once per suite
-/// run, so the first `kcross boot` builds (a no-op in a warm cache) and the others reuse it.
+/// A results directory shared by the tests of one process that boot the same build: reset
+/// once per process, so the first `kcross boot` builds (a no-op in the suite's warm build
+/// dirs) and the others reuse it. Per process, because another process (nextest runs each
+/// test in its own) may be using its own at the same moment.
 fn shared_out(name: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("out")
-        .join(name);
+        .join(format!("{name}-{}", std::process::id()));
     let mut done = RESET.lock().unwrap();
     if !done.iter().any(|n| n == name) {
         let _ = std::fs::remove_dir_all(&p);
@@ -86,7 +92,7 @@ fn assert_no_qemu_left(r: &Value) {
 
 #[test]
 fn x86_64_on_6_12_passes_devdax_pud_mprotect_and_the_write_gets_sigsegv() {
-    let _q = QEMU.lock().unwrap_or_else(|e| e.into_inner());
+    let _q = one_guest_at_a_time();
     let out = shared_out("runtime-x86_64-6.12");
     let (code, v, err) = boot(&out, &["--arch", "x86_64"]);
     let r = only_result(&v);
@@ -125,7 +131,7 @@ fn x86_64_on_6_12_passes_devdax_pud_mprotect_and_the_write_gets_sigsegv() {
 
 #[test]
 fn x86_64_on_6_1_fails_devdax_pud_mprotect_quoting_the_two_bad_pud_lines() {
-    let _q = QEMU.lock().unwrap_or_else(|e| e.into_inner());
+    let _q = one_guest_at_a_time();
     let out = shared_out("runtime-x86_64-6.1");
     let (code, v, err) = boot(&out, &["--arch", "x86_64", "--source", "linux-source-6.1"]);
     let r = only_result(&v);
@@ -169,7 +175,7 @@ fn x86_64_on_6_1_fails_devdax_pud_mprotect_quoting_the_two_bad_pud_lines() {
 
 #[test]
 fn a_failing_guest_test_is_reported_failed_with_its_ktap_line() {
-    let _q = QEMU.lock().unwrap_or_else(|e| e.into_inner());
+    let _q = one_guest_at_a_time();
     let out = shared_out("runtime-x86_64-6.12");
     let (code, v, err) = boot(&out, &["--arch", "x86_64", "--test", "selftest-fail"]);
     let r = only_result(&v);
@@ -185,7 +191,7 @@ fn a_failing_guest_test_is_reported_failed_with_its_ktap_line() {
 
 #[test]
 fn a_kernel_that_cannot_find_init_is_a_boot_failure_not_a_hang() {
-    let _q = QEMU.lock().unwrap_or_else(|e| e.into_inner());
+    let _q = one_guest_at_a_time();
     let out = shared_out("runtime-x86_64-6.12");
     let (code, v, err) = boot(
         &out,
@@ -213,7 +219,7 @@ fn a_kernel_that_cannot_find_init_is_a_boot_failure_not_a_hang() {
 
 #[test]
 fn a_kernel_that_hangs_is_killed_at_the_timeout() {
-    let _q = QEMU.lock().unwrap_or_else(|e| e.into_inner());
+    let _q = one_guest_at_a_time();
     let out = shared_out("runtime-x86_64-6.12");
     // panic=0: the kernel waits forever after its panic; only the timeout ends QEMU
     let t0 = std::time::Instant::now();
@@ -245,7 +251,7 @@ fn a_kernel_that_hangs_is_killed_at_the_timeout() {
 
 #[test]
 fn powerpc64le_passes_devdax_pud_mprotect_with_the_info_block_written_by_kcross() {
-    let _q = QEMU.lock().unwrap_or_else(|e| e.into_inner());
+    let _q = one_guest_at_a_time();
     let out = shared_out("runtime-powerpc64le-6.12");
     let (code, v, err) = boot(&out, &["--arch", "ppc64le"]);
     let r = only_result(&v);
@@ -270,7 +276,7 @@ fn powerpc64le_passes_devdax_pud_mprotect_with_the_info_block_written_by_kcross(
 /// guest kernel writes it itself and QEMU's TCG cannot run its `dcbstps`.
 #[test]
 fn powerpc64le_binding_dax_pmem_oopses_under_tcg_when_the_kernel_writes_the_info_block() {
-    let _q = QEMU.lock().unwrap_or_else(|e| e.into_inner());
+    let _q = one_guest_at_a_time();
     let out = shared_out("runtime-powerpc64le-6.12");
     let data = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("toolchains-ppc-kernel-writes");
     std::fs::create_dir_all(data.join("arch")).unwrap();
