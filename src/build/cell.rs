@@ -1,7 +1,7 @@
 //! One cell: verified configure (skipped when the build dir already has this exact
 //! configuration), then the build, then diagnostics.
 
-use super::{CellResult, Event, Jobs, Stage, Timings, Verdict};
+use super::{CellResult, Event, Jobs, Stage, Verdict};
 use crate::diag::{self, Diagnostic, ParseContext, Severity, Tool};
 use crate::error::{IoContext, Result};
 use crate::kconfig::{self, Base};
@@ -260,27 +260,14 @@ pub fn build(
         crate::atomic::write(l, b"")?;
     }
     let conf = configure(c, src, bd, &cfg_log, jobs, events)?;
-    let mut result = CellResult {
-        cell: c.id.clone(),
-        arch: c.arch.clone(),
-        toolchain: c.toolchain.family.clone(),
-        config: c.config.label.clone(),
-        targets: c.targets.clone(),
-        verdict: Verdict::Pass,
-        failed_stage: None,
-        reason: None,
-        timings: Timings {
-            configure_s: conf.seconds,
-            ..Timings::default()
-        },
-        config_reused: conf.reused,
-        errors: 0,
-        warnings: 0,
-        diagnostics: conf.diagnostics,
-        dir: dir.to_path_buf(),
-        build_dir: bd.path.clone(),
-        image: None,
-    };
+    let mut result = CellResult::configured(
+        c,
+        dir,
+        &bd.path,
+        conf.seconds,
+        conf.reused,
+        conf.diagnostics,
+    );
     if !conf.ok {
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Configure);

@@ -74,6 +74,39 @@ pub struct CellResult {
 }
 
 impl CellResult {
+    /// A passing result for a cell that has been configured, before its build: the verdict
+    /// and counts are filled in as the build goes.
+    pub fn configured(
+        c: &Cell,
+        dir: &Path,
+        build_dir: &Path,
+        configure_s: f64,
+        config_reused: bool,
+        diagnostics: Vec<Diagnostic>,
+    ) -> CellResult {
+        CellResult {
+            cell: c.id.clone(),
+            arch: c.arch.clone(),
+            toolchain: c.toolchain.family.clone(),
+            config: c.config.label.clone(),
+            targets: c.targets.clone(),
+            verdict: Verdict::Pass,
+            failed_stage: None,
+            reason: None,
+            timings: Timings {
+                configure_s,
+                ..Timings::default()
+            },
+            config_reused,
+            errors: 0,
+            warnings: 0,
+            diagnostics,
+            dir: dir.to_path_buf(),
+            build_dir: build_dir.to_path_buf(),
+            image: None,
+        }
+    }
+
     pub fn first_errors(&self, n: usize) -> Vec<&Diagnostic> {
         self.diagnostics
             .iter()

@@ -587,27 +587,8 @@ fn build_cell_step(
     if !conf.reused {
         st.state.configure = conf.diagnostics.clone();
     }
-    let mut result = CellResult {
-        cell: c.id.clone(),
-        arch: c.arch.clone(),
-        toolchain: c.toolchain.family.clone(),
-        config: c.config.label.clone(),
-        targets: c.targets.clone(),
-        verdict: Verdict::Pass,
-        failed_stage: None,
-        reason: None,
-        timings: Timings {
-            configure_s: conf.seconds,
-            ..Timings::default()
-        },
-        config_reused: conf.reused,
-        errors: 0,
-        warnings: 0,
-        diagnostics: Vec::new(),
-        dir: dir.clone(),
-        build_dir: st.bd.path.clone(),
-        image: None,
-    };
+    let mut result =
+        CellResult::configured(c, &dir, &st.bd.path, conf.seconds, conf.reused, Vec::new());
     let mut rebuilt = 0;
     let mut printed = 0;
     if !conf.ok {
