@@ -821,30 +821,6 @@ fn a_history_from_a_newer_kcross_is_refused() {
     assert!(History::open(&d.path().join("junk.sqlite")).is_err());
 }
 
-/// A run recorded by a real `kcross build`, when one is lying around (kcross-out/latest).
-/// The rest of this file constructs its runs.
-#[test]
-fn a_real_recorded_summary_round_trips_when_available() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("kcross-out/latest/summary.json");
-    let Ok(s) = kcross::build::load_summary(&p) else {
-        eprintln!(
-            "no {} (run `kcross build` to have one); skipped",
-            p.display()
-        );
-        return;
-    };
-    let d = tempfile::tempdir().unwrap();
-    let run = RecordedRun::new(s, vec![], vec![]);
-    let mut h = History::open(&d.path().join("h.sqlite")).unwrap();
-    let id = h.record(&run).unwrap();
-    assert_eq!(
-        serde_json::to_value(h.load(id).unwrap()).unwrap(),
-        serde_json::to_value(&run).unwrap()
-    );
-    let dom = parse_html(&html_of(&h, id));
-    assert!(dom.errors.is_empty(), "{:?}", dom.errors);
-}
-
 /// Writes docs/sample-report.html (and .md) from a realistic constructed history when
 /// KCROSS_WRITE_SAMPLE_REPORT names the docs directory; otherwise checks it renders.
 #[test]
