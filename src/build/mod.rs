@@ -179,7 +179,9 @@ impl Jobs {
             .client
             .acquire()
             .ctx(|| "taking a jobserver token".into())?;
-        self.client.configure(cmd);
+        // configure_make, not configure: the latter only sets CARGO_MAKEFLAGS (for cargo
+        // build scripts) and make would never see the jobserver.
+        self.client.configure_make(cmd);
         let r = f(cmd);
         drop(token);
         Ok(r)
