@@ -223,7 +223,7 @@ pub fn configure(
 }
 
 /// A make failure with no parseable diagnostic: quote the log's tail.
-fn make_failure(cell: &str, what: &str, log: &str) -> Diagnostic {
+pub fn make_failure(cell: &str, what: &str, log: &str) -> Diagnostic {
     let tail: Vec<&str> = log.lines().rev().take(5).collect();
     let mut d = Diagnostic {
         code: "make-error".into(),

@@ -4,7 +4,7 @@
 
 mod cell;
 
-pub use cell::{build_dir_for, configure, make_command, BuildDir};
+pub use cell::{build_dir_for, configure, make_command, make_failure, BuildDir};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{IoContext, Result};

@@ -15,7 +15,7 @@ pub mod mbox;
 pub mod report;
 
 use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Verdict};
-use crate::diag::{self, Diagnostic, ParseContext, Severity, Tool};
+use crate::diag::{self, Diagnostic, ParseContext, Severity};
 use crate::error::{IoContext, Result};
 use crate::plan::{Cell, Plan};
 use crate::source::{FileLock, SourceTree};
@@ -632,7 +632,8 @@ fn build_cell_step(
         let units = compare::rebuilt_units(&text, &roots);
         rebuilt = units.len();
         if !status.success() && !diags.iter().any(Diagnostic::is_error) {
-            diags.push(make_failure(&c.id, &text));
+            // Its fingerprint is the same every step, so a persisting failure is not new.
+            diags.push(crate::build::make_failure(&c.id, "make failed", &text));
         }
         printed = diags.len();
         st.state.update(diags, &units, touched);
@@ -676,27 +677,4 @@ fn build_cell_step(
         result: Box::new(result.clone()),
     });
     Ok((result, rebuilt, printed))
-}
-
-/// make failed and the parser found no error: one diagnostic quoting the log's tail (its
-/// fingerprint is the same every step, so a persisting failure is not new).
-fn make_failure(cell: &str, log: &str) -> Diagnostic {
-    let tail: Vec<&str> = log.lines().rev().take(5).collect();
-    let mut d = Diagnostic {
-        code: "make-error".into(),
-        severity: Severity::Error,
-        tool: Tool::Make,
-        file: None,
-        line: None,
-        column: None,
-        flag: None,
-        message: "make failed".into(),
-        function: None,
-        source_line: None,
-        notes: tail.into_iter().rev().map(str::to_string).collect(),
-        cell: cell.to_string(),
-        fingerprint: String::new(),
-    };
-    d.fingerprint = diag::fingerprint(&d);
-    d
 }
