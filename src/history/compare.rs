@@ -187,60 +187,43 @@ pub fn compare(prev: Option<&RecordedRun>, cur: &RecordedRun, threshold_pct: f64
             .map(|c| c.cell.clone())
             .collect();
     }
-    compare_rows(
-        prev.map(|p| {
-            p.check
-                .iter()
-                .map(|r| {
-                    (
-                        r.cell.as_str(),
-                        r.helper.as_str(),
-                        r.verdict.as_str(),
-                        r.evidence.as_str(),
-                    )
-                })
-                .collect()
-        }),
-        cur.check
+    // (cell, item, verdict, detail) of a run's helper checks and runtime tests.
+    fn checks(r: &RecordedRun) -> Vec<(&str, &str, &str, &str)> {
+        r.check
             .iter()
-            .map(|r| {
+            .map(|x| {
                 (
-                    r.cell.as_str(),
-                    r.helper.as_str(),
-                    r.verdict.as_str(),
-                    r.evidence.as_str(),
+                    x.cell.as_str(),
+                    x.helper.as_str(),
+                    x.verdict.as_str(),
+                    x.evidence.as_str(),
                 )
             })
-            .collect(),
+            .collect()
+    }
+    fn tests(r: &RecordedRun) -> Vec<(&str, &str, &str, &str)> {
+        r.runtime
+            .iter()
+            .map(|x| {
+                (
+                    x.cell.as_str(),
+                    x.test.as_str(),
+                    x.verdict.as_str(),
+                    x.detail.as_str(),
+                )
+            })
+            .collect()
+    }
+    compare_rows(
+        prev.map(checks),
+        checks(cur),
         ChangeKind::CheckMissing,
         "helper",
         &mut out,
     );
     compare_rows(
-        prev.map(|p| {
-            p.runtime
-                .iter()
-                .map(|r| {
-                    (
-                        r.cell.as_str(),
-                        r.test.as_str(),
-                        r.verdict.as_str(),
-                        r.detail.as_str(),
-                    )
-                })
-                .collect()
-        }),
-        cur.runtime
-            .iter()
-            .map(|r| {
-                (
-                    r.cell.as_str(),
-                    r.test.as_str(),
-                    r.verdict.as_str(),
-                    r.detail.as_str(),
-                )
-            })
-            .collect(),
+        prev.map(tests),
+        tests(cur),
         ChangeKind::RuntimeFail,
         "test",
         &mut out,
