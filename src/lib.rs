@@ -11,6 +11,7 @@ pub mod build;
 pub mod check;
 pub mod diag;
 pub mod error;
+pub mod guest_tests;
 pub mod history;
 pub mod kconfig;
 pub mod matrix;
@@ -22,5 +23,6 @@ pub mod series;
 pub mod session;
 pub mod source;
 pub mod toolchain;
+pub mod util;
 
 pub use error::{Error, Result};

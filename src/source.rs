@@ -2,6 +2,7 @@
 //! directory, or a git tree. Builds are always out of tree (O=): the source is never written.
 
 use crate::error::{Error, IoContext, Result};
+use crate::util::FileLock;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -201,55 +202,6 @@ fn remembered_hash(tarball: &Path) -> Result<String> {
     let key = file_hash(tarball)?;
     crate::atomic::write(&memo, format!("{stamp}\n{key}").as_bytes())?;
     Ok(key)
-}
-
-/// Hold an exclusive flock on `path` while the guard lives (two kcross runs, or two tests,
-/// never unpack or configure the same thing at once).
-pub struct FileLock {
-    _file: std::fs::File,
-}
-
-impl FileLock {
-    pub fn acquire(path: &Path) -> Result<FileLock> {
-        use std::os::fd::AsRawFd;
-        if let Some(d) = path.parent() {
-            std::fs::create_dir_all(d).ctx(|| format!("creating {}", d.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .ctx(|| format!("opening lock {}", path.display()))?;
-        // SAFETY: flock on an fd we own.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc != 0 {
-            return Err(Error::io(
-                format!("locking {}", path.display()),
-                std::io::Error::last_os_error(),
-            ));
-        }
-        Ok(FileLock { _file: file })
-    }
-
-    /// Non-blocking: None if someone else holds it.
-    pub fn try_acquire(path: &Path) -> Result<Option<FileLock>> {
-        use std::os::fd::AsRawFd;
-        if let Some(d) = path.parent() {
-            std::fs::create_dir_all(d).ctx(|| format!("creating {}", d.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .ctx(|| format!("opening lock {}", path.display()))?;
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            return Ok(None);
-        }
-        Ok(Some(FileLock { _file: file }))
-    }
 }
 
 /// Unpack a tarball into `<cache>/src/<sha>/`. The unpack goes to a temp dir that is renamed

@@ -6,25 +6,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
-}
-
-/// Files built into the binary (toolchains/, matrices/, guest/), by repo-relative path.
-pub fn embedded_file(path: &str) -> Option<&'static str> {
-    embedded::FILES
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, t)| *t)
-}
-
-pub fn embedded_files(prefix: &str) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
-    embedded::FILES
-        .iter()
-        .copied()
-        .filter(move |(p, _)| p.starts_with(prefix))
-}
-
 /// A program that must be on PATH, and the Debian package that provides it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -190,7 +171,7 @@ impl Registry {
     /// `host.toml`); a file in an extra dir replaces a built-in one of the same name.
     pub fn load(extra_dirs: &[std::path::PathBuf]) -> Result<Registry> {
         let mut reg = Registry::default();
-        for (path, text) in embedded_files("toolchains/") {
+        for (path, text) in crate::util::embedded_files("toolchains/") {
             reg.add_file(path, text)?;
         }
         for dir in extra_dirs {

@@ -10,9 +10,9 @@ use std::sync::Mutex;
 
 /// One guest at a time, across test processes too (nextest runs each test in its own):
 /// a devdax guest maps ~3 GiB of backing file.
-fn one_guest_at_a_time() -> kcross::source::FileLock {
+fn one_guest_at_a_time() -> kcross::util::FileLock {
     let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qemu.lock");
-    kcross::source::FileLock::acquire(&p).expect("the QEMU lock")
+    kcross::util::FileLock::acquire(&p).expect("the QEMU lock")
 }
 /// Results directories already reset by this run of the suite.
 static RESET: Mutex<Vec<String>> = Mutex::new(Vec::new());

@@ -345,7 +345,7 @@ fn real_v5_and_v1_on_the_v5_base() {
     let tree = root.join("linux-source-6.12");
     let done = root.join("v5-base.done");
     std::fs::create_dir_all(&root).unwrap();
-    let _lock = kcross::source::FileLock::acquire(&root.join("lock")).unwrap();
+    let _lock = kcross::util::FileLock::acquire(&root.join("lock")).unwrap();
     let sh = |cmd: &mut std::process::Command| {
         let o = cmd.output().unwrap();
         assert!(

@@ -6,7 +6,8 @@ use crate::diag::{self, Diagnostic, ParseContext, Severity, Tool};
 use crate::error::{IoContext, Result};
 use crate::kconfig::{self, Base};
 use crate::plan::Cell;
-use crate::source::{FileLock, SourceTree};
+use crate::source::SourceTree;
+use crate::util::FileLock;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc::Sender;
@@ -66,14 +67,12 @@ fn run_make(
     cell: &str,
     events: &Sender<Event>,
 ) -> Result<bool> {
-    let st = jobs.with_token(cmd, |cmd| {
-        crate::proc::run_logged(cmd, log, |line| {
-            let _ = events.send(Event::CellOutput {
-                cell: cell.to_string(),
-                line: line.to_string(),
-            });
-        })
-    })??;
+    let st = jobs.make(cmd, log, |line| {
+        let _ = events.send(Event::CellOutput {
+            cell: cell.to_string(),
+            line: line.to_string(),
+        });
+    })?;
     Ok(st.success())
 }
 

@@ -170,7 +170,7 @@ impl Jobs {
     }
 
     /// Run `f` holding one token, with `cmd` set up to share the pool.
-    pub fn with_token<T>(
+    fn with_token<T>(
         &self,
         cmd: &mut std::process::Command,
         f: impl FnOnce(&mut std::process::Command) -> T,
@@ -185,6 +185,17 @@ impl Jobs {
         let r = f(cmd);
         drop(token);
         Ok(r)
+    }
+
+    /// The one way kcross runs make: holding a token, sharing the pool, in its own process
+    /// group, its output appended to `log` and each line handed to `on_line`.
+    pub fn make(
+        &self,
+        cmd: &mut std::process::Command,
+        log: &std::path::Path,
+        on_line: impl FnMut(&str),
+    ) -> Result<std::process::ExitStatus> {
+        self.with_token(cmd, |cmd| crate::proc::run_logged(cmd, log, on_line))?
     }
 }
 

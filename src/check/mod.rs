@@ -10,7 +10,8 @@ use crate::diag::{self, Diagnostic, ParseContext};
 use crate::error::{IoContext, Result};
 use crate::kconfig;
 use crate::plan::{Cell, Plan};
-use crate::source::{FileLock, SourceTree};
+use crate::source::SourceTree;
+use crate::util::FileLock;
 use scan::{Config, Truth};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -183,8 +184,7 @@ pub fn run(plan: &Plan, src: &SourceTree, opts: &CheckOptions) -> Result<CheckSu
 const PREPARED: &str = ".kcross-prepared";
 
 fn run_make_quiet(cmd: &mut Command, jobs: &Jobs, log: &Path) -> Result<bool> {
-    let st = jobs.with_token(cmd, |cmd| crate::proc::run_logged(cmd, log, |_| {}))??;
-    Ok(st.success())
+    Ok(jobs.make(cmd, log, |_| {})?.success())
 }
 
 fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> Result<CellCheck> {

@@ -10,7 +10,7 @@ use crate::report::html::Html;
 use crate::report::json::Json;
 use crate::report::markdown::Markdown;
 use crate::report::Export;
-use crate::source::FileLock;
+use crate::util::FileLock;
 use std::path::{Path, PathBuf};
 
 /// Default `--slower-pct`: a cell whose build takes more than this much longer is `slower`.

@@ -78,7 +78,7 @@ impl Files {
             }
             Files::Embedded(dir) => {
                 let key = format!("{dir}/{rel}");
-                let text = toolchain::embedded_file(&key)
+                let text = crate::util::embedded_file(&key)
                     .ok_or_else(|| Error::input(at, format!("no built-in file {key}")))?;
                 Ok((key, text.to_string()))
             }
@@ -91,7 +91,7 @@ impl Files {
 pub fn load(path: Option<&Path>, reg: &Registry) -> Result<Matrix> {
     match path {
         None => {
-            let text = toolchain::embedded_file(DEFAULT_MATRIX).expect("built-in matrix");
+            let text = crate::util::embedded_file(DEFAULT_MATRIX).expect("built-in matrix");
             load_toml(
                 DEFAULT_MATRIX,
                 text,
@@ -300,13 +300,13 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             }
             let mut tests = Vec::new();
             for t in &r.tests {
-                if !crate::runtime::known_test(t.get_ref()) {
+                if !crate::guest_tests::known_test(t.get_ref()) {
                     return Err(Error::input(
                         sp(t),
                         format!(
                             "unknown runtime test `{}` (known: {})",
                             t.get_ref(),
-                            crate::runtime::known_tests().join(", ")
+                            crate::guest_tests::known_tests().join(", ")
                         ),
                     ));
                 }

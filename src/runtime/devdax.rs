@@ -35,17 +35,6 @@ pub fn uuid_text(u: &[u8; 16]) -> String {
     )
 }
 
-fn random_uuid() -> [u8; 16] {
-    use std::io::Read;
-    let mut b = [0u8; 16];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut b);
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    b
-}
-
 /// `nd_fletcher64(addr, len, le=true)` (drivers/nvdimm/core.c).
 pub fn fletcher64(data: &[u8]) -> u64 {
     let mut lo: u32 = 0;
@@ -61,8 +50,8 @@ impl DaxLayout {
     /// Fresh uuids; the namespace is the device's size rounded down to `align`.
     pub fn new(device_size: u64, align: u64) -> DaxLayout {
         DaxLayout {
-            namespace_uuid: random_uuid(),
-            dax_uuid: random_uuid(),
+            namespace_uuid: crate::util::id::random_uuid_bytes(),
+            dax_uuid: crate::util::id::random_uuid_bytes(),
             namespace_size: device_size / align * align,
             align,
         }

@@ -4,7 +4,8 @@
 
 use super::cpio::{self, Entry};
 use crate::error::{Error, IoContext, Result};
-use crate::toolchain::{embedded_files, QemuSpec};
+use crate::toolchain::QemuSpec;
+use crate::util::embedded_files;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -53,7 +54,7 @@ pub fn build_init(spec: &QemuSpec, arch: &str, work: &Path) -> Result<PathBuf> {
     if init.is_file() {
         return Ok(init);
     }
-    let _lock = crate::source::FileLock::acquire(&work.join("guest").join(format!("{arch}.lock")))?;
+    let _lock = crate::util::FileLock::acquire(&work.join("guest").join(format!("{arch}.lock")))?;
     if init.is_file() {
         return Ok(init);
     }

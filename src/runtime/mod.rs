@@ -26,46 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-/// A guest test kcross knows how to build and run.
-#[derive(Debug, Clone, Copy)]
-pub struct GuestTest {
-    pub name: &'static str,
-    pub description: &'static str,
-    /// Boots with the arch's nvdimm attached (a fresh sparse backing file).
-    pub needs_nvdimm: bool,
-}
-
-/// Every guest test (the names guest/init.c dispatches on).
-pub const TESTS: &[GuestTest] = &[
-    GuestTest {
-        name: "devdax-pud-mprotect",
-        description: "device-dax with 1 GiB alignment on an nvdimm: PUD-mapped, then mprotect() of 1 GiB ranges; no \"bad pud\", a write to the PROT_READ range is killed",
-        needs_nvdimm: true,
-    },
-    GuestTest {
-        name: "boot",
-        description: "the kernel boots into kcross's init, with /proc and /sys",
-        needs_nvdimm: false,
-    },
-    GuestTest {
-        name: "selftest-fail",
-        description: "always fails (checks that a failing guest test is reported as failed)",
-        needs_nvdimm: false,
-    },
-];
-
-/// Guest tests kcross knows how to build and run.
-pub fn known_tests() -> Vec<&'static str> {
-    TESTS.iter().map(|t| t.name).collect()
-}
-
-pub fn known_test(name: &str) -> bool {
-    known_tests().contains(&name)
-}
-
-pub fn guest_test(name: &str) -> Option<&'static GuestTest> {
-    TESTS.iter().find(|t| t.name == name)
-}
+pub use crate::guest_tests::{guest_test, known_test, known_tests, GuestTest, TESTS};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
@@ -782,7 +743,7 @@ mod tests {
 
     #[test]
     fn tests_table_matches_the_guest() {
-        let init = crate::toolchain::embedded_file("guest/init.c").unwrap();
+        let init = crate::util::embedded_file("guest/init.c").unwrap();
         for t in TESTS {
             assert!(
                 init.contains(&format!("{{ \"{}\",", t.name)),

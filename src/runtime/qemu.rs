@@ -36,25 +36,6 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
         .ok_or_else(|| format!("`{s}` is not a size (bytes, or a number with K/M/G/T)"))
 }
 
-/// A random RFC 4122 version-4 uuid (for QEMU's nvdimm).
-pub fn random_uuid() -> String {
-    let mut b = [0u8; 16];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut b);
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        h[0..4].concat(),
-        h[4..6].concat(),
-        h[6..8].concat(),
-        h[8..10].concat(),
-        h[10..16].concat()
-    )
-}
-
 /// An nvdimm to attach: its backing file (made fresh for every boot by the caller) and size.
 pub struct Nvdimm {
     pub backing: PathBuf,
@@ -121,7 +102,7 @@ pub fn args(b: &BootSpec) -> Result<Vec<OsString>> {
             nv.backing.to_string_lossy().replace(',', ",,"),
         );
         vars.insert("size".to_string(), nv.size.to_string());
-        vars.insert("uuid".to_string(), random_uuid());
+        vars.insert("uuid".to_string(), crate::util::id::random_uuid());
         for t in &q.nvdimm_args {
             let v = crate::toolchain::expand(t, &vars)
                 .map_err(|m| Error::input(format!("{} [qemu] nvdimm_args", b.origin), m))?;
@@ -388,7 +369,7 @@ mod tests {
 
     #[test]
     fn uuids_are_v4() {
-        let u = random_uuid();
+        let u = crate::util::id::random_uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
     }

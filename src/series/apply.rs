@@ -6,7 +6,8 @@
 
 use super::{Patch, Series};
 use crate::error::{Error, IoContext, Result};
-use crate::source::{FileLock, SourceKind, SourceTree};
+use crate::source::{SourceKind, SourceTree};
+use crate::util::FileLock;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

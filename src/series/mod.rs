@@ -18,7 +18,8 @@ use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Verdict};
 use crate::diag::{self, Diagnostic, ParseContext, Severity};
 use crate::error::{IoContext, Result};
 use crate::plan::{Cell, Plan};
-use crate::source::{FileLock, SourceTree};
+use crate::source::SourceTree;
+use crate::util::FileLock;
 use compare::{Counted, DiagState, Roots};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -608,14 +609,12 @@ fn build_cell_step(
         let mut cmd = crate::build::make_command(&tree.root, &st.bd.path, c, &c.targets);
         // Keep going past a failing object, so every object's diagnostics are seen each step.
         cmd.arg("-k");
-        let status = jobs.with_token(&mut cmd, |cmd| {
-            crate::proc::run_logged(cmd, &build_log, |line| {
-                let _ = events.send(Event::CellOutput {
-                    cell: c.id.clone(),
-                    line: line.to_string(),
-                });
-            })
-        })??;
+        let status = jobs.make(&mut cmd, &build_log, |line| {
+            let _ = events.send(Event::CellOutput {
+                cell: c.id.clone(),
+                line: line.to_string(),
+            });
+        })?;
         result.timings.build_s = tb.elapsed().as_secs_f64();
         let text = std::fs::read_to_string(&build_log)
             .ctx(|| format!("reading {}", build_log.display()))?;

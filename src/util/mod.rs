@@ -1,0 +1,9 @@
+//! Small leaf helpers shared by every stage: file locks, the embedded data files, random ids.
+//! Nothing here imports a stage.
+
+pub mod embedded;
+pub mod id;
+pub mod lock;
+
+pub use embedded::{embedded_file, embedded_files};
+pub use lock::FileLock;
