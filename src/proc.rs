@@ -31,7 +31,7 @@ pub fn check_interrupted() -> Result<()> {
 
 /// Install the SIGINT/SIGTERM handler once. The handler thread ends every tracked process
 /// group (SIGTERM, then SIGKILL after a grace period); a second signal exits at once.
-pub fn install_signal_handlers() {
+pub fn install_signal_handlers(announce: fn()) {
     INSTALL.call_once(|| {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
@@ -45,7 +45,7 @@ pub fn install_signal_handlers() {
                     kill_all(libc::SIGKILL);
                     std::process::exit(130);
                 }
-                std::thread::spawn(|| {
+                std::thread::spawn(move || {
                     kill_all(libc::SIGTERM);
                     std::thread::sleep(Duration::from_secs(3));
                     kill_all(libc::SIGKILL);
@@ -53,7 +53,7 @@ pub fn install_signal_handlers() {
                     // worker may still wait for a jobserver token that a killed make never
                     // gave back, so do not wait for it forever.
                     std::thread::sleep(Duration::from_secs(2));
-                    eprintln!("kcross: interrupted");
+                    announce();
                     std::process::exit(130);
                 });
             }

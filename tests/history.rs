@@ -5,11 +5,14 @@
 use html5ever::tendril::TendrilSink;
 use html5ever::{parse_document, ParseOpts};
 use kcross::build::{CellResult, RunSummary, Stage, Timings, Verdict};
+use kcross::cli::nightly as cli;
 use kcross::diag::{fingerprint, Diagnostic, Severity, Tool};
-use kcross::history::cli::{self, Format, NightlyLock, ReportOptions};
 use kcross::history::{ChangeKind, HelperVerdictRow, History, PatchRow, RecordedRun, RuntimeRow};
+use kcross::history::{NightlyLock, ReportOptions};
+use kcross::outcome::Outcome;
 use kcross::report::html::Html;
 use kcross::report::Export;
+use kcross::report::Format;
 use kcross::source::{SourceKind, SourceTree};
 use markup5ever_rcdom::{Handle, NodeData, RcDom};
 use std::path::{Path, PathBuf};
@@ -153,6 +156,7 @@ fn good_night(out: &Path, started: &str, line_shift: u32, jitter: f64) -> Record
                 cell: id.clone(),
                 helper: h.into(),
                 verdict: "ok".into(),
+                outcome: Outcome::Pass,
                 evidence: format!("T {h} in mm/pgtable-generic.o"),
             });
         }
@@ -165,6 +169,7 @@ fn good_night(out: &Path, started: &str, line_shift: u32, jitter: f64) -> Record
         cell: "x86_64-gcc-pud".into(),
         test: "devdax-pud-mprotect".into(),
         verdict: "pass".into(),
+        outcome: Outcome::Pass,
         detail: "mprotect on a 1G devdax mapping: ok".into(),
         duration_s: Some(41.0),
     });
@@ -340,7 +345,9 @@ fn each_kind_of_regression_is_found_and_a_fix_is_a_fix() {
     b.summary.cells[1].warnings += 1;
     b.summary.cells[2].timings.build_s *= 1.6;
     b.check[7].verdict = "missing".into();
+    b.check[7].outcome = Outcome::Fail;
     b.runtime[0].verdict = "fail".into();
+    b.runtime[0].outcome = Outcome::Fail;
     b.runtime[0].detail = "guest: mprotect returned -EINVAL".into();
     let id = h.record(&b).unwrap();
     let rep = h.report(id, 25.0, 14).unwrap();
@@ -771,7 +778,8 @@ fn trends_previous_and_latest_follow_the_matrix() {
 fn report_renders_the_latest_or_a_chosen_run_to_a_file_or_dir() {
     let d = tempfile::tempdir().unwrap();
     let hist = d.path().join("h.sqlite");
-    let missing = cli::report(&hist, None, None, Format::Html, None, &opts()).unwrap_err();
+    let missing =
+        kcross::cli::report::report(&hist, None, None, Format::Html, None, &opts()).unwrap_err();
     assert!(
         missing.to_string().contains("no such history file"),
         "{missing}"
@@ -783,17 +791,18 @@ fn report_renders_the_latest_or_a_chosen_run_to_a_file_or_dir() {
     let out = d.path().join("reports");
     std::fs::create_dir_all(&out).unwrap();
     assert_eq!(
-        cli::report(&hist, None, None, Format::Html, Some(&out), &opts()).unwrap(),
+        kcross::cli::report::report(&hist, None, None, Format::Html, Some(&out), &opts()).unwrap(),
         0
     );
     let latest = std::fs::read_to_string(out.join(format!("report-{id2}.html"))).unwrap();
     assert_eq!(latest, html_of(&h, id2));
     let f = d.path().join("one.md");
-    cli::report(&hist, Some(1), None, Format::Markdown, Some(&f), &opts()).unwrap();
+    kcross::cli::report::report(&hist, Some(1), None, Format::Markdown, Some(&f), &opts()).unwrap();
     assert!(std::fs::read_to_string(&f)
         .unwrap()
         .starts_with("kcross nightly pud-helpers run #1: OK"));
-    let e = cli::report(&hist, None, Some("nope"), Format::Json, None, &opts()).unwrap_err();
+    let e = kcross::cli::report::report(&hist, None, Some("nope"), Format::Json, None, &opts())
+        .unwrap_err();
     assert!(
         e.to_string().contains("no recorded run of matrix nope"),
         "{e}"
@@ -934,6 +943,11 @@ fn sample_night(out: &Path, started: &str, n: u32) -> RecordedRun {
                 cell: c.cell.clone(),
                 helper: hname.into(),
                 verdict: verdict.into(),
+                outcome: match verdict {
+                    "provided" => Outcome::Pass,
+                    "missing" => Outcome::Fail,
+                    _ => Outcome::Skipped,
+                },
                 evidence: if missing {
                     "no symbol pud_mkinvalid in vmlinux (CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD=n?)".into()
                 } else if verdict == "provided" {
@@ -949,6 +963,7 @@ fn sample_night(out: &Path, started: &str, n: u32) -> RecordedRun {
             cell: cell.into(),
             test: "devdax-pud-mprotect".into(),
             verdict: "pass".into(),
+            outcome: Outcome::Pass,
             detail: "mprotect(PROT_READ) on a 1 GiB devdax mapping kept the pud: ok".into(),
             duration_s: Some(secs + n as f64 * 0.3),
         });

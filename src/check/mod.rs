@@ -3,6 +3,7 @@
 //! flags, plus the real objects that define or use it), and that it resolves (nm).
 //! Verdicts are data: provided / not-required / missing / unresolved, each with evidence.
 
+mod outcome;
 pub mod scan;
 
 use crate::build::{self, BuildDir, Jobs};

@@ -19,7 +19,7 @@
 //! Skipped cells, not-run checks and tests are never regressions. Cells only in the previous
 //! run are listed in `removed_cells`, never as regressions.
 
-use super::{outcome, Outcome, RecordedRun};
+use super::{Outcome, RecordedRun};
 use crate::build::{CellResult, Verdict};
 use crate::diag::{Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
@@ -187,8 +187,8 @@ pub fn compare(prev: Option<&RecordedRun>, cur: &RecordedRun, threshold_pct: f64
             .map(|c| c.cell.clone())
             .collect();
     }
-    // (cell, item, verdict, detail) of a run's helper checks and runtime tests.
-    fn checks(r: &RecordedRun) -> Vec<(&str, &str, &str, &str)> {
+    // (cell, item, verdict, outcome, detail) of a run's helper checks and runtime tests.
+    fn checks(r: &RecordedRun) -> Vec<Row<'_>> {
         r.check
             .iter()
             .map(|x| {
@@ -196,12 +196,13 @@ pub fn compare(prev: Option<&RecordedRun>, cur: &RecordedRun, threshold_pct: f64
                     x.cell.as_str(),
                     x.helper.as_str(),
                     x.verdict.as_str(),
+                    x.outcome,
                     x.evidence.as_str(),
                 )
             })
             .collect()
     }
-    fn tests(r: &RecordedRun) -> Vec<(&str, &str, &str, &str)> {
+    fn tests(r: &RecordedRun) -> Vec<Row<'_>> {
         r.runtime
             .iter()
             .map(|x| {
@@ -209,6 +210,7 @@ pub fn compare(prev: Option<&RecordedRun>, cur: &RecordedRun, threshold_pct: f64
                     x.cell.as_str(),
                     x.test.as_str(),
                     x.verdict.as_str(),
+                    x.outcome,
                     x.detail.as_str(),
                 )
             })
@@ -375,7 +377,8 @@ fn fixed_suffix(p: &CellResult) -> String {
     }
 }
 
-type Row<'a> = (&'a str, &'a str, &'a str, &'a str);
+/// (cell, item, the stage's verdict word, its outcome, detail).
+type Row<'a> = (&'a str, &'a str, &'a str, Outcome, &'a str);
 
 fn compare_rows(
     prev: Option<Vec<Row<'_>>>,
@@ -384,15 +387,14 @@ fn compare_rows(
     what: &str,
     out: &mut Comparison,
 ) {
-    let prev: BTreeMap<(&str, &str), (&str, &str)> = prev
+    let prev: BTreeMap<(&str, &str), (&str, Outcome)> = prev
         .unwrap_or_default()
         .into_iter()
-        .map(|(cell, item, v, why)| ((cell, item), (v, why)))
+        .map(|(cell, item, v, o, _)| ((cell, item), (v, o)))
         .collect();
-    for (cell, item, v, why) in cur {
+    for (cell, item, v, now, why) in cur {
         let before = prev.get(&(cell, item)).copied();
-        let now = outcome(v);
-        let was = before.map(|(pv, _)| outcome(pv));
+        let was = before.map(|(_, o)| o);
         let detail = if why.trim().is_empty() {
             String::new()
         } else {
@@ -403,14 +405,14 @@ fn compare_rows(
         ch.before = before.map(|(pv, _)| pv.to_string());
         ch.after = Some(v.to_string());
         match (was, now) {
-            (Some(Outcome::Good), Outcome::Bad) | (None, Outcome::Bad) => {
+            (Some(Outcome::Pass) | None, now) if now.is_failure() => {
                 ch.summary = format!(
                     "{what} {item}: {} -> {v}{detail}",
                     before.map(|(pv, _)| pv).unwrap_or("(none)")
                 );
                 out.regressions.push(ch);
             }
-            (Some(Outcome::Bad), Outcome::Good) => {
+            (Some(was), Outcome::Pass) if was.is_failure() => {
                 ch.summary = format!(
                     "{what} {item}: {} -> {v}",
                     before.map(|(pv, _)| pv).unwrap_or("")
@@ -428,6 +430,7 @@ mod tests {
     use crate::build::{RunSummary, Stage, Timings};
     use crate::diag::{fingerprint, Tool};
     use crate::history::{HelperVerdictRow, RuntimeRow};
+    use crate::outcome::Outcome;
     use crate::source::{SourceKind, SourceTree};
 
     fn diag(cell: &str, sev: Severity, file: &str, line: u32, msg: &str) -> Diagnostic {
@@ -647,12 +650,14 @@ mod tests {
                 cell: "a-gcc".into(),
                 helper: "pud_mkinvalid".into(),
                 verdict: "ok".into(),
+                outcome: Outcome::Pass,
                 evidence: "T pud_mkinvalid".into(),
             },
             HelperVerdictRow {
                 cell: "a-gcc".into(),
                 helper: "pudp_invalidate".into(),
                 verdict: "missing".into(),
+                outcome: Outcome::Fail,
                 evidence: String::new(),
             },
         ];
@@ -660,13 +665,17 @@ mod tests {
             cell: "a-gcc".into(),
             test: "boot".into(),
             verdict: "pass".into(),
+            outcome: Outcome::Pass,
             detail: String::new(),
             duration_s: Some(3.0),
         }];
         let mut b = a.clone();
         b.check[0].verdict = "missing".into();
+        b.check[0].outcome = Outcome::Fail;
         b.check[1].verdict = "ok".into();
+        b.check[1].outcome = Outcome::Pass;
         b.runtime[0].verdict = "timeout".into();
+        b.runtime[0].outcome = Outcome::Fail;
         let c = compare(Some(&a), &b, 20.0);
         assert_eq!(
             kinds(&c.regressions),
@@ -676,7 +685,9 @@ mod tests {
         assert_eq!(kinds(&c.fixes), [("check-missing", "a-gcc")]);
         // Skipped is never a regression.
         b.runtime[0].verdict = "skipped".into();
+        b.runtime[0].outcome = Outcome::Skipped;
         b.check[0].verdict = "ok".into();
+        b.check[0].outcome = Outcome::Pass;
         assert!(compare(Some(&a), &b, 20.0).regressions.is_empty());
     }
 

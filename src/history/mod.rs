@@ -10,39 +10,47 @@
 //!   half-way leaves the history as it was), `load` reads it back.
 //! - `compare::compare` is pure: previous run + current run -> regressions and fixes.
 //! - `RunReport` is what the reports render (`report::html`, `report::markdown`, JSON).
-//! - `cli` holds the `kcross nightly` / `kcross report` glue.
+//! - `nightly` holds the nightly lock and the comparison settings; `rows` turns the check and
+//!   runtime stages' results into rows with their `Outcome`.
 
-pub mod cli;
 pub mod compare;
+pub mod nightly;
+pub mod rows;
 pub mod store;
 
 pub use compare::{compare, Change, ChangeKind, Comparison, MIN_SLOWER_DELTA_S};
+pub use nightly::{
+    default_history_path, NightlyLock, ReportOptions, DEFAULT_SLOWER_PCT, DEFAULT_TREND_RUNS,
+};
 pub use store::{History, RunInfo, SCHEMA_VERSION};
 
 use crate::build::{RunSummary, Verdict};
+pub use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// One helper-check verdict for (`cell`, `helper`). `verdict` is the check stage's verdict as
-/// text (its serde name: `provided`, `not-required`, `missing`, `unresolved`); see `outcome`
-/// for how it counts.
+/// One helper-check verdict for (`cell`, `helper`). `verdict` is the check stage's own word
+/// (its serde name: `provided`, `not-required`, `missing`, `unresolved`), for people;
+/// `outcome` is what it means, and what comparisons count.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HelperVerdictRow {
     pub cell: String,
     pub helper: String,
     pub verdict: String,
+    pub outcome: Outcome,
     /// Why: the symbol table line, the object it was looked for in, ...
     pub evidence: String,
 }
 
-/// One runtime test result. `verdict` is the runtime stage's verdict as text (`pass`, `fail`,
-/// `skipped`, `boot-failure`); see `outcome`.
+/// One runtime test result. `verdict` is the runtime stage's own word (`pass`, `fail`,
+/// `skipped`, `boot-failure`); `outcome` is what it means.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RuntimeRow {
     pub cell: String,
     pub test: String,
     pub verdict: String,
+    pub outcome: Outcome,
     /// One line or a short excerpt of the guest console.
     pub detail: String,
     pub duration_s: Option<f64>,
@@ -129,28 +137,6 @@ impl RecordedRun {
 
     pub fn runtime_for<'a>(&'a self, cell: &'a str) -> impl Iterator<Item = &'a RuntimeRow> + 'a {
         self.runtime.iter().filter(move |r| r.cell == cell)
-    }
-}
-
-/// How a free-text check/runtime verdict counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Good,
-    Bad,
-    NotRun,
-}
-
-/// How a check or runtime verdict counts, case-insensitively: `ok`, `pass`, `passed`,
-/// `provided`, `present`, `not-required` are good (a helper an arch does not need is fine);
-/// `skipped*`, `n/a`, `not-run`, empty are not run; anything else (`missing`, `unresolved`,
-/// `fail`, `boot-failure`, `timeout`, ...) is bad.
-pub fn outcome(verdict: &str) -> Outcome {
-    let v = verdict.trim().to_ascii_lowercase().replace([' ', '_'], "-");
-    match v.as_str() {
-        "ok" | "pass" | "passed" | "provided" | "present" | "not-required" => Outcome::Good,
-        "n/a" | "na" | "not-run" | "none" | "" => Outcome::NotRun,
-        _ if v.starts_with("skip") => Outcome::NotRun,
-        _ => Outcome::Bad,
     }
 }
 
@@ -284,21 +270,6 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn outcomes() {
-        assert_eq!(outcome("ok"), Outcome::Good);
-        assert_eq!(outcome(" PASS "), Outcome::Good);
-        assert_eq!(outcome("missing"), Outcome::Bad);
-        assert_eq!(outcome("provided"), Outcome::Good);
-        assert_eq!(outcome("not required"), Outcome::Good);
-        assert_eq!(outcome("not-required"), Outcome::Good);
-        assert_eq!(outcome("UNRESOLVED"), Outcome::Bad);
-        assert_eq!(outcome("boot-failure"), Outcome::Bad);
-        assert_eq!(outcome("timeout"), Outcome::Bad);
-        assert_eq!(outcome("skipped (build failed)"), Outcome::NotRun);
-        assert_eq!(outcome("n/a"), Outcome::NotRun);
-    }
 
     #[test]
     fn short_times() {

@@ -2,7 +2,7 @@
 //! and migrated forward in transactions. Every run is written in ONE transaction: a process
 //! killed half-way through `record` leaves only the runs that were committed before.
 //!
-//! Schema (version 1):
+//! Schema (version 2; version 2 added `outcome` to checks and runtime):
 //!
 //! ```sql
 //! runs(id INTEGER PRIMARY KEY AUTOINCREMENT, matrix, matrix_origin, kcross_version,
@@ -14,12 +14,14 @@
 //! diagnostics(run_id -> runs, cell_seq, seq, code, severity, tool, file, line, col, flag,
 //!       message, function, source_line, notes_json, cell, fingerprint)
 //!                                                   PRIMARY KEY (run_id, cell_seq, seq)
-//! checks(run_id -> runs, seq, cell, helper, verdict, evidence)   PRIMARY KEY (run_id, seq)
-//! runtime(run_id -> runs, seq, cell, test, verdict, detail, duration_s)
+//! checks(run_id -> runs, seq, cell, helper, verdict, evidence, outcome) PRIMARY KEY (run_id, seq)
+//! runtime(run_id -> runs, seq, cell, test, verdict, detail, duration_s, outcome)
 //! patches(run_id -> runs, seq, patch_id, subject)
 //! ```
 //!
 //! Enum values are stored as their serde names (`pass`, `fail`, `warning`, `compiler`, ...).
+//! `outcome` is the stage-independent `crate::outcome::Outcome` every comparison counts with;
+//! `verdict` is the stage's own word, kept for people.
 
 use super::{HelperVerdictRow, PatchRow, RecordedRun, RuntimeRow, TrendCell, TrendPoint};
 use crate::build::{CellResult, RunSummary, Timings, Verdict};
@@ -31,10 +33,11 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The schema version this kcross writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     matrix          TEXT NOT NULL,
@@ -122,7 +125,24 @@ CREATE TABLE patches (
     subject         TEXT NOT NULL,
     PRIMARY KEY (run_id, seq)
 );
-"#];
+"#,
+    // Version 2: the outcome of every check and runtime row. Rows recorded by version 1 get
+    // the outcome their stage's verdict meant (the serde names version 1 wrote).
+    r#"
+ALTER TABLE checks ADD COLUMN outcome TEXT NOT NULL DEFAULT 'error';
+UPDATE checks SET outcome = CASE
+    WHEN verdict IN ('provided', 'not-required') THEN 'pass'
+    WHEN verdict IN ('missing', 'unresolved') THEN 'fail'
+    WHEN verdict LIKE 'skip%' THEN 'skipped'
+    ELSE 'error' END;
+ALTER TABLE runtime ADD COLUMN outcome TEXT NOT NULL DEFAULT 'error';
+UPDATE runtime SET outcome = CASE
+    WHEN verdict = 'pass' THEN 'pass'
+    WHEN verdict IN ('fail', 'boot-failure', 'timeout') THEN 'fail'
+    WHEN verdict LIKE 'skip%' THEN 'skipped'
+    ELSE 'error' END;
+"#,
+];
 
 /// A line of `kcross report --list`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -154,6 +174,16 @@ fn enum_str<T: Serialize>(v: &T) -> String {
 fn enum_parse<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn outcome_parse(s: &str) -> rusqlite::Result<crate::outcome::Outcome> {
+    crate::outcome::Outcome::from_name(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("`{s}` is not an outcome").into(),
+        )
     })
 }
 
@@ -355,16 +385,22 @@ impl History {
                 progress(i + 1, total);
             }
             let mut st = tx
-                .prepare("INSERT INTO checks (run_id, seq, cell, helper, verdict, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .prepare("INSERT INTO checks (run_id, seq, cell, helper, verdict, evidence, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .map_err(e)?;
             for (i, r) in run.check.iter().enumerate() {
                 st.execute(params![
-                    id, i as i64, r.cell, r.helper, r.verdict, r.evidence
+                    id,
+                    i as i64,
+                    r.cell,
+                    r.helper,
+                    r.verdict,
+                    r.evidence,
+                    r.outcome.as_str()
                 ])
                 .map_err(e)?;
             }
             let mut st = tx
-                .prepare("INSERT INTO runtime (run_id, seq, cell, test, verdict, detail, duration_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .prepare("INSERT INTO runtime (run_id, seq, cell, test, verdict, detail, duration_s, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
                 .map_err(e)?;
             for (i, r) in run.runtime.iter().enumerate() {
                 st.execute(params![
@@ -374,7 +410,8 @@ impl History {
                     r.test,
                     r.verdict,
                     r.detail,
-                    r.duration_s
+                    r.duration_s,
+                    r.outcome.as_str()
                 ])
                 .map_err(e)?;
             }
@@ -586,7 +623,7 @@ impl History {
             }
         }
         let check = self.rows(
-            "SELECT cell, helper, verdict, evidence FROM checks WHERE run_id = ?1 ORDER BY seq",
+            "SELECT cell, helper, verdict, evidence, outcome FROM checks WHERE run_id = ?1 ORDER BY seq",
             run_id,
             |r| {
                 Ok(HelperVerdictRow {
@@ -594,11 +631,12 @@ impl History {
                     helper: r.get(1)?,
                     verdict: r.get(2)?,
                     evidence: r.get(3)?,
+                    outcome: outcome_parse(&r.get::<_, String>(4)?)?,
                 })
             },
         )?;
         let runtime = self.rows(
-            "SELECT cell, test, verdict, detail, duration_s FROM runtime WHERE run_id = ?1 ORDER BY seq",
+            "SELECT cell, test, verdict, detail, duration_s, outcome FROM runtime WHERE run_id = ?1 ORDER BY seq",
             run_id,
             |r| {
                 Ok(RuntimeRow {
@@ -607,6 +645,7 @@ impl History {
                     verdict: r.get(2)?,
                     detail: r.get(3)?,
                     duration_s: r.get(4)?,
+                    outcome: outcome_parse(&r.get::<_, String>(5)?)?,
                 })
             },
         )?;

@@ -3,9 +3,10 @@
 //! brought a new diagnostic the policy gates on, with the compiler's text in the failure.
 //! A build run: one test suite, a test case per cell.
 
+use super::series as series_report;
 use super::Export;
 use crate::build::{RunSummary, Verdict};
-use crate::series::{report as series_report, ChangeKind, SeriesResult};
+use crate::series::{ChangeKind, SeriesResult};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 

@@ -2,12 +2,19 @@
 //! `terminal` is live (indicatif progress, then a table); the others are exports of a
 //! finished run, one file each behind the small `Export` trait.
 
+pub mod escape;
+pub mod format;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod runtime;
+pub mod series;
 pub mod svg;
+pub mod table;
 pub mod terminal;
+
+pub use format::Format;
 
 /// An output format for a finished run.
 pub trait Export<T> {

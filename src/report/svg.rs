@@ -2,7 +2,7 @@
 //! No scripts, no external fonts; every label goes through `html::escape`. Hovering a point
 //! or bar shows its value (an SVG `<title>`).
 
-use super::html::escape;
+use super::escape::escape;
 use std::fmt::Write;
 
 /// Series colours (Tableau 10): distinct, and readable on white.

@@ -1,6 +1,7 @@
 //! The terminal: live progress while cells run (indicatif, a line per running cell; plain
 //! lines when stderr is not a terminal or CI=true), then a results table.
 
+use super::table::{Align, Table};
 use crate::build::{CellResult, Event, RunSummary, Verdict};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
@@ -103,38 +104,33 @@ fn live(rx: Receiver<Event>) {
 
 /// The results table, with the first errors of each failed cell.
 pub fn table(s: &RunSummary) -> String {
-    let w = s
-        .cells
-        .iter()
-        .map(|c| c.cell.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let mut out = format!(
-        "{:<w$}  {:<7}  {:>6}  {:>8}  {:>8}\n",
-        "CELL", "VERDICT", "ERRORS", "WARNINGS", "TIME"
-    );
+    let mut t = Table::new()
+        .col("CELL", Align::Left)
+        .col("VERDICT", Align::Left)
+        .col("ERRORS", Align::Right)
+        .col("WARNINGS", Align::Right)
+        .col("TIME", Align::Right);
     for c in &s.cells {
-        out.push_str(&format!(
-            "{:<w$}  {:<7}  {:>6}  {:>8}  {:>7.1}s\n",
-            c.cell,
+        t.row(vec![
+            c.cell.clone(),
             c.verdict.to_string(),
-            c.errors,
-            c.warnings,
-            c.timings.total_s
-        ));
+            c.errors.to_string(),
+            c.warnings.to_string(),
+            format!("{:.1}s", c.timings.total_s),
+        ]);
         if c.verdict == Verdict::Fail {
             for d in c.first_errors(3) {
                 let loc = d.location();
                 if loc.is_empty() {
-                    out.push_str(&format!("    {}\n", d.message));
+                    t.text(format!("    {}", d.message));
                 } else {
-                    out.push_str(&format!("    {loc}: {}\n", d.message));
+                    t.text(format!("    {loc}: {}", d.message));
                 }
             }
-            out.push_str(&format!("    log: {}\n", c.dir.join("build.log").display()));
+            t.text(format!("    log: {}", c.dir.join("build.log").display()));
         }
     }
+    let mut out = t.render();
     let failed = s
         .cells
         .iter()
@@ -156,25 +152,24 @@ pub fn table(s: &RunSummary) -> String {
 /// plain "provided", with its evidence.
 pub fn check_table(s: &crate::check::CheckSummary) -> String {
     use crate::check::HelperVerdict;
-    let hw = s.helpers.iter().map(String::len).max().unwrap_or(6).max(6);
-    let cw: Vec<usize> = s.cells.iter().map(|c| c.cell.len().max(12)).collect();
-    let mut out = format!("{:<hw$}", "HELPER");
-    for (c, w) in s.cells.iter().zip(&cw) {
-        out.push_str(&format!("  {:<w$}", c.cell));
+    let mut t = Table::new().col("HELPER", Align::Left);
+    for c in &s.cells {
+        t = t.col_min(c.cell.clone(), Align::Left, 12);
     }
-    out.push('\n');
     for h in &s.helpers {
-        out.push_str(&format!("{h:<hw$}"));
-        for (c, w) in s.cells.iter().zip(&cw) {
-            let v = match (&c.setup_failure, c.helpers.iter().find(|r| &r.helper == h)) {
-                (Some(_), _) => "SETUP FAILED".to_string(),
-                (None, Some(r)) => r.verdict.to_string(),
-                (None, None) => "-".to_string(),
-            };
-            out.push_str(&format!("  {v:<w$}"));
+        let mut row = vec![h.clone()];
+        for c in &s.cells {
+            row.push(
+                match (&c.setup_failure, c.helpers.iter().find(|r| &r.helper == h)) {
+                    (Some(_), _) => "SETUP FAILED".to_string(),
+                    (None, Some(r)) => r.verdict.to_string(),
+                    (None, None) => "-".to_string(),
+                },
+            );
         }
-        out.push('\n');
+        t.row(row);
     }
+    let mut out = t.render();
     out.push('\n');
     for c in &s.cells {
         if let Some(f) = &c.setup_failure {

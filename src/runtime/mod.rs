@@ -7,14 +7,13 @@
 //! table of toolchains/arch/*.toml). A guest test that fails, a kernel that panics or hangs
 //! are verdicts; `Err` only when kcross itself cannot run (no QEMU, no guest compiler).
 
-pub mod cli;
 pub mod console;
 pub mod cpio;
 pub mod devdax;
 pub mod guest;
 pub mod ktap;
+mod outcome;
 pub mod qemu;
-pub mod report;
 
 use crate::build::{RunSummary, Verdict};
 use crate::error::{Error, IoContext, Result};
@@ -374,7 +373,7 @@ pub fn run(
     crate::atomic::write_json(&opts.run_dir.join("runtime.json"), &out)?;
     crate::atomic::write(
         &opts.run_dir.join("runtime-junit.xml"),
-        report::junit(&out).as_bytes(),
+        crate::report::runtime::junit(&out).as_bytes(),
     )?;
     Ok(out)
 }
@@ -737,7 +736,7 @@ mod tests {
         assert!(dir.path().join("runtime.json").is_file());
         assert!(dir.path().join("runtime-junit.xml").is_file());
         assert!(dir.path().join("x86_64-gcc-pud/runtime.json").is_file());
-        let table = report::table(&r);
+        let table = crate::report::runtime::table(&r);
         assert!(table.contains("the cell did not build"), "{table}");
     }
 

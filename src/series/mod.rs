@@ -9,10 +9,8 @@
 //! copy (locked), build the base, and step forward.
 
 pub mod apply;
-pub mod cli;
 pub mod compare;
 pub mod mbox;
-pub mod report;
 
 use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Verdict};
 use crate::diag::{self, Diagnostic, ParseContext, Severity};

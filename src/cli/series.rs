@@ -1,10 +1,10 @@
-//! `kcross series SERIES [MATRIX]`: the command-line glue. main.rs flattens `Args` before
-//! `session::Common` (so SERIES comes first, then the optional MATRIX).
+//! `kcross series SERIES [MATRIX]`. `Args` is flattened before `Common` (so SERIES comes
+//! first, then the optional MATRIX).
 
-use super::{FailOn, GateOptions};
+use super::common::{self as session, Common};
 use crate::error::{Error, Result};
 use crate::report::{self, Export};
-use crate::session::{self, Common};
+use crate::series::{self, FailOn, GateOptions};
 use crate::source;
 
 #[derive(clap::Args, Clone, Debug)]
@@ -54,7 +54,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         });
     }
     let src = session::prepare_source(c, &l)?;
-    let series = super::load(&args.series, &src)?;
+    let series = series::load(&args.series, &src)?;
     eprintln!(
         "kcross: series {}: {} patch(es){}",
         series.origin,
@@ -65,7 +65,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
             .map(|c| format!(" ({c})"))
             .unwrap_or_default()
     );
-    super::check_applies(&series, &src)?;
+    series::check_applies(&series, &src)?;
     eprintln!(
         "kcross: the series applies on {} ({})",
         src.origin, src.version
@@ -84,7 +84,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
     // Progress goes to stderr even with --json (stdout stays machine-readable).
     let progress = std::thread::spawn(move || report::terminal::progress(rx, false));
     let note = |s: String| eprintln!("kcross: {s}");
-    let result = super::gate(&l.plan, &src, &series, &opts, &tx, &note);
+    let result = series::gate(&l.plan, &src, &series, &opts, &tx, &note);
     drop(tx);
     let _ = progress.join();
     let result = result?;
@@ -98,10 +98,10 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
     )?;
     crate::atomic::write(
         &run_dir.join("report.md"),
-        super::report::Markdown.render(&result).as_bytes(),
+        report::series::Markdown.render(&result).as_bytes(),
     )?;
     session::set_latest(&c.out, &run_dir)?;
-    let grid = super::report::grid(&result);
+    let grid = report::series::grid(&result);
     if c.json {
         print!("{}", report::json::Json.render(&result));
         eprint!("{grid}");

@@ -1,5 +1,5 @@
 //! What every subcommand does first: the shared flags, loading the data (registry, matrix,
-//! plan), the tools check, the source, and the run directory. Used by the CLI of each stage.
+//! plan), the tools check, the source, and the run directory.
 
 use crate::build::{self, BuildOptions, RunSummary};
 use crate::error::{Error, Result};

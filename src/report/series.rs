@@ -1,10 +1,11 @@
 //! Rendering a gated series: the terminal grid (patch x cell) and a plain-text/markdown report
 //! written like a reply to the series. Rendering only: verdicts come from `SeriesResult`.
 
-use super::{ChangeKind, Finding, SeriesResult, Step, StepCell};
+use super::table::{Align, Table};
 use crate::build::Verdict;
 use crate::diag::{Diagnostic, Severity};
 use crate::report::Export;
+use crate::series::{ChangeKind, Finding, SeriesResult, Step, StepCell};
 
 /// Column title of a cell: its arch when no other cell has that arch, else the cell id.
 pub fn column(r: &SeriesResult, cell: &str) -> String {
@@ -160,8 +161,8 @@ pub fn verdict(r: &SeriesResult) -> String {
         .filter(|f| f.kind == ChangeKind::New)
         .collect();
     let policy = match r.fail_on {
-        super::FailOn::NewErrors => "new-errors",
-        super::FailOn::NewWarnings => "new-warnings",
+        crate::series::FailOn::NewErrors => "new-errors",
+        crate::series::FailOn::NewWarnings => "new-warnings",
     };
     if !r.broken_base.is_empty() {
         return format!(
@@ -185,46 +186,20 @@ pub fn verdict(r: &SeriesResult) -> String {
 
 /// The terminal grid: a row per step (base first), a column per cell, then the findings.
 pub fn grid(r: &SeriesResult) -> String {
-    let cols: Vec<String> = r.cells.iter().map(|c| column(r, c)).collect();
-    let texts: Vec<Vec<String>> = r
-        .steps
-        .iter()
-        .map(|s| s.cells.iter().map(|sc| cell_text(s, sc)).collect())
-        .collect();
-    let widths: Vec<usize> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            texts
-                .iter()
-                .map(|t| t[i].len())
-                .chain([c.len()])
-                .max()
-                .unwrap_or(4)
-        })
-        .collect();
-    let labels: Vec<String> = r
-        .steps
-        .iter()
-        .map(|s| match &s.subject {
+    let mut t = Table::new().col("PATCH", Align::Left);
+    for c in &r.cells {
+        t = t.col(column(r, c), Align::Left);
+    }
+    for s in &r.steps {
+        let label = match &s.subject {
             None => "base".to_string(),
             Some(sub) => format!("{} {}", s.label, truncate(sub, 48)),
-        })
-        .collect();
-    let lw = labels.iter().map(String::len).chain([5]).max().unwrap_or(5);
-    let mut out = String::new();
-    out.push_str(&format!("{:<lw$}", "PATCH"));
-    for (c, w) in cols.iter().zip(&widths) {
-        out.push_str(&format!("  {c:<w$}"));
+        };
+        let mut row = vec![label];
+        row.extend(s.cells.iter().map(|sc| cell_text(s, sc)));
+        t.row(row);
     }
-    out.push('\n');
-    for (label, row) in labels.iter().zip(&texts) {
-        out.push_str(&format!("{label:<lw$}"));
-        for (t, w) in row.iter().zip(&widths) {
-            out.push_str(&format!("  {t:<w$}"));
-        }
-        out.push('\n');
-    }
+    let mut out = t.render();
     let shown: Vec<&Finding> = r
         .findings
         .iter()

@@ -1,13 +1,13 @@
-//! The command-line glue of the runtime stage: `kcross boot [MATRIX]` (boot the latest
-//! build's cells, or build them first), and `runtime_after_build` for
-//! `kcross build --runtime`.
+//! `kcross boot [MATRIX]` (boot the latest build's cells, or build them first), and
+//! `runtime_after_build` for `kcross build --runtime` and `kcross nightly`.
 
-use super::{RuntimeEvent, RuntimeOptions, RuntimeSummary};
+use super::common::{self as session, Common};
 use crate::build::{self, RunSummary};
 use crate::error::{outcome_code, Error, Result};
+use crate::guest_tests::{known_test, known_tests};
 use crate::plan::Plan;
 use crate::report::Export;
-use crate::session::{self, Common};
+use crate::runtime::{RuntimeEvent, RuntimeOptions, RuntimeSummary};
 use crate::source;
 use crate::toolchain::Registry;
 use std::path::Path;
@@ -56,7 +56,11 @@ pub fn progress(rx: Receiver<RuntimeEvent>, quiet: bool, echo: bool) {
                 }
             }
             RuntimeEvent::BootFinished { result } => {
-                eprintln!("[{}] {}", result.cell, super::report::one_line(&result))
+                eprintln!(
+                    "[{}] {}",
+                    result.cell,
+                    crate::report::runtime::one_line(&result)
+                )
             }
         }
     }
@@ -74,7 +78,7 @@ pub fn runtime_after_build(
 ) -> Result<RuntimeSummary> {
     let (tx, rx) = std::sync::mpsc::channel();
     let printer = std::thread::spawn(move || progress(rx, false, echo));
-    let r = super::run(plan, summary, reg, opts, &tx);
+    let r = crate::runtime::run(plan, summary, reg, opts, &tx);
     drop(tx);
     let _ = printer.join();
     r
@@ -100,14 +104,14 @@ fn reusable(out: &Path, plan: &Plan, spec: &str) -> Option<RunSummary> {
 }
 
 /// `kcross boot [MATRIX]`; returns the exit code (0 all passed, 1 something failed).
-pub fn cmd_boot(a: &BootArgs) -> Result<i32> {
+pub fn run(a: &BootArgs) -> Result<i32> {
     let c = &a.common;
     let l = session::load(c)?;
     for t in &a.tests {
-        if !super::known_test(t) {
+        if !known_test(t) {
             return Err(Error::Usage(format!(
                 "--test {t}: unknown runtime test (known: {})",
-                super::known_tests().join(", ")
+                known_tests().join(", ")
             )));
         }
     }
@@ -139,9 +143,9 @@ pub fn cmd_boot(a: &BootArgs) -> Result<i32> {
     let rt = runtime_after_build(&l.plan, &l.reg, &summary, &opts, a.console)?;
     if c.json {
         print!("{}", crate::report::json::Json.render(&rt));
-        eprint!("{}", super::report::table(&rt));
+        eprint!("{}", crate::report::runtime::table(&rt));
     } else {
-        print!("{}", super::report::table(&rt));
+        print!("{}", crate::report::runtime::table(&rt));
     }
     let built_ok = summary
         .cells

@@ -1,7 +1,8 @@
 //! Rendering runtime results: the terminal table and JUnit. (JSON is the serde data.)
 //! Reporters never decide verdicts.
 
-use super::{BootResult, BootVerdict, RuntimeSummary};
+use super::table::{Align, Table};
+use crate::runtime::{BootResult, BootVerdict, RuntimeSummary};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
@@ -28,67 +29,56 @@ pub fn one_line(r: &BootResult) -> String {
 
 /// The results table: per cell and test, with the KTAP line and complaints of failures.
 pub fn table(s: &RuntimeSummary) -> String {
-    let w = s
-        .results
-        .iter()
-        .map(|r| r.cell.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let tw = s
-        .results
-        .iter()
-        .map(|r| r.test.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let mut out = format!(
-        "{:<w$}  {:<tw$}  {:<9}  {:>7}  {:>7}  {:>8}\n",
-        "CELL", "TEST", "VERDICT", "BOOT", "TEST", "QEMU RSS"
-    );
+    let mut t = Table::new()
+        .col("CELL", Align::Left)
+        .col("TEST", Align::Left)
+        .col_min("VERDICT", Align::Left, 9)
+        .col_min("BOOT", Align::Right, 7)
+        .col_min("TEST", Align::Right, 7)
+        .col("QEMU RSS", Align::Right);
     for r in &s.results {
         let rss = r
             .qemu_peak_rss_kib
             .map(|k| format!("{} MiB", k / 1024))
             .unwrap_or_else(|| "-".into());
-        out.push_str(&format!(
-            "{:<w$}  {:<tw$}  {:<9}  {:>7}  {:>7}  {:>8}\n",
-            r.cell,
-            r.test,
+        t.row(vec![
+            r.cell.clone(),
+            r.test.clone(),
             r.verdict.to_string(),
             secs(r.boot_s),
             secs(r.test_s),
-            rss
-        ));
+            rss,
+        ]);
         if r.verdict == BootVerdict::Pass {
             // what the test reported, in brief (the signal that killed the write, ...)
             if let Some(k) = r.result() {
                 for d in k.diagnostics.iter().filter(|d| d.contains("killed by")) {
-                    out.push_str(&format!("    # {d}\n"));
+                    t.text(format!("    # {d}"));
                 }
             }
             continue;
         }
         if let Some(reason) = &r.reason {
-            out.push_str(&format!("    {reason}\n"));
+            t.text(format!("    {reason}"));
         }
         if let Some(k) = r.result() {
             if r.verdict == BootVerdict::Fail
                 && !r.reason.as_deref().unwrap_or("").contains(&k.line)
             {
-                out.push_str(&format!("    {}\n", k.line));
+                t.text(format!("    {}", k.line));
             }
         }
         for c in r.complaints.iter().take(8) {
-            out.push_str(&format!("    | {c}\n"));
+            t.text(format!("    | {c}"));
         }
         if r.complaints.len() > 8 {
-            out.push_str(&format!("    | ... {} more\n", r.complaints.len() - 8));
+            t.text(format!("    | ... {} more", r.complaints.len() - 8));
         }
         if let Some(l) = &r.console_log {
-            out.push_str(&format!("    console: {}\n", l.display()));
+            t.text(format!("    console: {}", l.display()));
         }
     }
+    let mut out = t.render();
     out.push_str(&format!(
         "{} boot(s): {} passed, {} failed, {} boot failure(s), {} skipped; wall {:.1}s, source {}, results {}\n",
         s.results.len(),

@@ -1,0 +1,44 @@
+//! `kcross check`: the named helpers on every cell of the matrix.
+
+use super::common::{ensure_tools, jobs, load, new_run_dir, prepare_source, set_latest, Common};
+use crate::build;
+use crate::error::{outcome_code, Error, Result};
+use crate::report::{self, Export};
+
+pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
+    let l = load(c)?;
+    let helpers: Vec<String> = if helpers.is_empty() {
+        l.plan.helpers.iter().map(|h| h.name.clone()).collect()
+    } else {
+        for h in helpers {
+            crate::matrix::check_helper_name(h, "--helper")?;
+        }
+        helpers.to_vec()
+    };
+    if helpers.is_empty() {
+        return Err(Error::Usage(format!(
+            "no helpers to check: give --helper NAME or a [check] helpers list in {}",
+            l.plan.matrix_origin
+        )));
+    }
+    ensure_tools(&l)?;
+    let src = prepare_source(c, &l)?;
+    let run_dir = new_run_dir(&c.out, &format!("{}-check", l.plan.matrix))?;
+    let opts = crate::check::CheckOptions {
+        helpers,
+        extra_objects: l.plan.check_objects.clone(),
+        jobs: jobs(c),
+        run_dir: run_dir.clone(),
+        build_root: build::default_build_root(),
+    };
+    let summary = crate::check::run(&l.plan, &src, &opts)?;
+    set_latest(&c.out, &run_dir)?;
+    let table = report::terminal::check_table(&summary);
+    if c.json {
+        print!("{}", report::json::Json.render(&summary));
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    Ok(outcome_code(summary.passed()))
+}

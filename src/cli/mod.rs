@@ -1,0 +1,198 @@
+//! The kcross command line: one file per subcommand. Each loads data, runs one or more
+//! stages of the library, renders what they return, and maps the outcome to an exit code
+//! (see `crate::error`). Only this layer and the reporters write to the terminal.
+
+mod boot;
+mod build;
+mod check;
+pub mod common;
+mod doctor;
+pub mod nightly;
+mod plan;
+pub mod report;
+mod series;
+
+use crate::error::Result;
+use crate::report::json::Json;
+use crate::report::{Export, Format};
+use crate::source::DEFAULT_SOURCE;
+use clap::{Args, Parser, Subcommand};
+use common::Common;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "kcross",
+    version,
+    about = "Prove a kernel patch on every architecture: parallel cross-builds, helper checks, series gating, QEMU runtime tests and nightly reports."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the cells a matrix expands into
+    Plan(Common),
+    /// Build every cell, in parallel, sharing one jobserver
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// How many cells may build at once (default: all; 1 = one after another)
+        #[arg(long)]
+        cells_at_once: Option<usize>,
+        /// Then boot each built kernel in QEMU and run the matrix's [runtime] tests
+        #[arg(long)]
+        runtime: bool,
+    },
+    /// Boot each built kernel in QEMU and run the guest tests (builds first when needed)
+    Boot(boot::BootArgs),
+    /// List what each cell needs and what is missing (with the Debian package)
+    Doctor(Common),
+    /// Gate a patch series: the base, then each patch rebuilt incrementally on every cell;
+    /// fail only on new errors or warnings, attributed to the patch that brought them
+    Series {
+        #[command(flatten)]
+        series: series::Args,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Unpack (once, cached) and print the kernel tree a source resolves to
+    Source {
+        /// A tarball, a kernel tree, a git tree, or a Debian package name (default linux-source-6.12)
+        spec: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove that named helpers compile and resolve on every arch of the matrix, in seconds
+    Check {
+        #[command(flatten)]
+        common: Common,
+        /// A helper to check (repeatable; default: the matrix's [check] helpers)
+        #[arg(long = "helper")]
+        helpers: Vec<String>,
+    },
+    /// Build (and check) the matrix, record the run in the history, and compare it with the
+    /// previous run of the same matrix: exit 1 on a regression. Made for cron.
+    Nightly {
+        #[command(flatten)]
+        common: Common,
+        /// History file (default: <out>/history.sqlite)
+        #[arg(long)]
+        history: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Render a recorded run (default: the latest) as HTML, markdown or JSON
+    Report {
+        /// Results directory holding the default history
+        #[arg(long, default_value = "kcross-out")]
+        out: PathBuf,
+        /// History file (default: <out>/history.sqlite)
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// The run to render (see --list; default: the latest)
+        #[arg(long)]
+        run: Option<i64>,
+        /// The latest run of this matrix
+        #[arg(long)]
+        matrix: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Html)]
+        format: Format,
+        /// Write to this file, or into this directory as report-<run>.<ext> (default: stdout)
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// List the recorded runs instead (with --format json: as JSON)
+        #[arg(long)]
+        list: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct ReportArgs {
+    /// A cell whose build got more than this many percent slower is a regression
+    #[arg(long, default_value_t = crate::history::DEFAULT_SLOWER_PCT)]
+    slower_pct: f64,
+    /// How many runs the trend charts show
+    #[arg(long, default_value_t = crate::history::DEFAULT_TREND_RUNS)]
+    trend_runs: usize,
+}
+
+impl ReportArgs {
+    fn options(&self) -> crate::history::ReportOptions {
+        crate::history::ReportOptions {
+            slower_pct: self.slower_pct,
+            trend_runs: self.trend_runs,
+        }
+    }
+}
+
+/// Parse the command line, run it, and return the process's exit code.
+pub fn main() -> i32 {
+    crate::proc::install_signal_handlers(|| eprintln!("kcross: interrupted"));
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kcross: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.cmd {
+        Cmd::Plan(c) => plan::run(&c),
+        Cmd::Build {
+            common,
+            cells_at_once,
+            runtime,
+        } => build::run(&common, cells_at_once, runtime),
+        Cmd::Boot(a) => boot::run(&a),
+        Cmd::Doctor(c) => doctor::run(&c),
+        Cmd::Check { common, helpers } => check::run(&common, &helpers),
+        Cmd::Series { series, common } => series::run(&series, &common),
+        Cmd::Nightly {
+            common,
+            history,
+            report,
+        } => nightly::run(&common, history, &report.options()),
+        Cmd::Report {
+            out,
+            history,
+            run,
+            matrix,
+            format,
+            output,
+            list,
+            report,
+        } => {
+            let history = history.unwrap_or_else(|| crate::history::default_history_path(&out));
+            if list {
+                report::list(&history, matrix.as_deref(), format == Format::Json)
+            } else {
+                report::report(
+                    &history,
+                    run,
+                    matrix.as_deref(),
+                    format,
+                    output.as_deref(),
+                    &report.options(),
+                )
+            }
+        }
+        Cmd::Source { spec, json } => {
+            let tree = crate::source::prepare(spec.as_deref().unwrap_or(DEFAULT_SOURCE))?;
+            if json {
+                print!("{}", Json.render(&tree));
+            } else {
+                println!("{}", tree.root.display());
+            }
+            Ok(0)
+        }
+    }
+}

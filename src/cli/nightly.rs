@@ -1,0 +1,104 @@
+//! `kcross nightly`: made for cron. No terminal needed, plain output, one lock per history
+//! file (a second nightly on the same history is refused with exit 2 while the first runs),
+//! exit 1 when something regressed since the previous run of the same matrix, 0 otherwise.
+
+use super::common::{ensure_tools, jobs, load, prepare_source, run_builds, Common};
+use crate::build;
+use crate::error::Result;
+use crate::history::{History, NightlyLock, RecordedRun, ReportOptions, RunReport};
+use crate::report::Format;
+use std::path::{Path, PathBuf};
+
+/// What a nightly did.
+#[derive(Debug)]
+pub struct NightlyOutcome {
+    pub run_id: i64,
+    pub report: RunReport,
+    /// report.html, report.md, report.json in the run's results directory.
+    pub files: Vec<PathBuf>,
+    /// 1 when something regressed, else 0.
+    pub exit_code: i32,
+}
+
+/// Record a finished nightly run, compare it with the previous run of its matrix, and write
+/// `report.html`, `report.md` and `report.json` into the run's results directory
+/// (`run.summary.out_dir`). The lock proves no other nightly is running.
+pub fn record_nightly(
+    _lock: &NightlyLock,
+    history: &Path,
+    run: &RecordedRun,
+    opts: &ReportOptions,
+) -> Result<NightlyOutcome> {
+    let mut h = History::open(history)?;
+    let run_id = h.record(run)?;
+    let report = h.report(run_id, opts.slower_pct, opts.trend_runs)?;
+    let dir = &run.summary.out_dir;
+    let mut files = Vec::new();
+    for f in [Format::Html, Format::Markdown, Format::Json] {
+        let p = dir.join(format!("report.{}", f.extension()));
+        crate::atomic::write(&p, f.render(&report).as_bytes())?;
+        files.push(p);
+    }
+    let exit_code = if report.comparison.regressed() { 1 } else { 0 };
+    Ok(NightlyOutcome {
+        run_id,
+        report,
+        files,
+        exit_code,
+    })
+}
+
+/// `kcross nightly` after the stages ran: record, compare, render; print the markdown summary
+/// (or the JSON report with `json`) on stdout and where the reports are on stderr. Returns the
+/// exit code: 1 on a regression, 0 otherwise.
+pub fn nightly(
+    lock: &NightlyLock,
+    history: &Path,
+    run: &RecordedRun,
+    opts: &ReportOptions,
+    json: bool,
+) -> Result<i32> {
+    let o = record_nightly(lock, history, run, opts)?;
+    if json {
+        print!("{}", Format::Json.render(&o.report));
+    } else {
+        print!("{}", Format::Markdown.render(&o.report));
+    }
+    eprintln!("kcross: recorded run {} in {}", o.run_id, history.display());
+    for f in &o.files {
+        eprintln!("kcross: report {}", f.display());
+    }
+    Ok(o.exit_code)
+}
+
+/// `kcross nightly`: one at a time per history file (exit 2 otherwise), every stage the matrix
+/// has, then record + compare + reports (report.html, report.md, report.json in the run dir).
+pub fn run(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Result<i32> {
+    let history = history.unwrap_or_else(|| crate::history::default_history_path(&c.out));
+    let lock = NightlyLock::acquire(&history)?;
+    let l = load(c)?;
+    ensure_tools(&l)?;
+    let src = prepare_source(c, &l)?;
+    let summary = run_builds(c, &l, &src, None)?;
+    let check = if l.plan.helpers.is_empty() {
+        Vec::new()
+    } else {
+        let opts = crate::check::CheckOptions {
+            helpers: l.plan.helpers.iter().map(|h| h.name.clone()).collect(),
+            extra_objects: l.plan.check_objects.clone(),
+            jobs: jobs(c),
+            run_dir: summary.out_dir.join("check"),
+            build_root: build::default_build_root(),
+        };
+        crate::history::rows::from_check(&crate::check::run(&l.plan, &src, &opts)?)
+    };
+    let runtime = if l.plan.runtime.is_some() {
+        let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;
+        crate::history::rows::from_runtime(&rt)
+    } else {
+        Vec::new()
+    };
+    let run = crate::history::RecordedRun::new(summary, check, runtime);
+    nightly(&lock, &history, &run, opts, c.json)
+}

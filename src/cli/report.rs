@@ -1,0 +1,78 @@
+//! `kcross report`: render a recorded run, or list the recorded runs.
+
+use crate::error::{Error, Result};
+use crate::history::{short_time, History, ReportOptions};
+use crate::report::json::Json;
+use crate::report::table::{Align, Table};
+use crate::report::{Export, Format};
+use std::path::Path;
+
+/// Render a recorded run (`run`, or the latest run of `matrix`, or the latest run) as `format`
+/// to `out` (a file, or a directory to write `report-<id>.<ext>` into), or stdout.
+pub fn report(
+    history: &Path,
+    run: Option<i64>,
+    matrix: Option<&str>,
+    format: Format,
+    out: Option<&Path>,
+    opts: &ReportOptions,
+) -> Result<i32> {
+    let h = History::open_existing(history)?;
+    let id = match run {
+        Some(id) => id,
+        None => h.latest(matrix)?.ok_or_else(|| {
+            Error::History(format!(
+                "{}: no recorded run{}",
+                history.display(),
+                matrix
+                    .map(|m| format!(" of matrix {m}"))
+                    .unwrap_or_default()
+            ))
+        })?,
+    };
+    let text = format.render(&h.report(id, opts.slower_pct, opts.trend_runs)?);
+    match out {
+        None => print!("{text}"),
+        Some(p) => {
+            let p = if p.is_dir() {
+                p.join(format!("report-{id}.{}", format.extension()))
+            } else {
+                p.to_path_buf()
+            };
+            crate::atomic::write(&p, text.as_bytes())?;
+            eprintln!("kcross: wrote {}", p.display());
+        }
+    }
+    Ok(0)
+}
+
+/// `kcross report --list`: the recorded runs, oldest first.
+pub fn list(history: &Path, matrix: Option<&str>, json: bool) -> Result<i32> {
+    let h = History::open_existing(history)?;
+    let runs = h.runs(matrix)?;
+    if json {
+        print!("{}", Json.render(&runs));
+        return Ok(0);
+    }
+    let mut t = Table::new()
+        .col("RUN", Align::Right)
+        .col("MATRIX", Align::Left)
+        .col("STARTED", Align::Left)
+        .col("SOURCE", Align::Left)
+        .col("CELLS", Align::Right)
+        .col("FAILED", Align::Right)
+        .col("WARNINGS", Align::Right);
+    for r in &runs {
+        t.row(vec![
+            r.id.to_string(),
+            r.matrix.clone(),
+            short_time(&r.started_at),
+            format!("{} {}", r.source_version, r.source_key),
+            r.cells.to_string(),
+            r.failed.to_string(),
+            r.warnings.to_string(),
+        ]);
+    }
+    print!("{}", t.render());
+    Ok(0)
+}
