@@ -15,14 +15,17 @@
 
 pub mod compare;
 pub mod nightly;
+mod query;
 pub mod rows;
+mod schema;
 pub mod store;
 
 pub use compare::{compare, Change, ChangeKind, Comparison, MIN_SLOWER_DELTA_S};
 pub use nightly::{
     default_history_path, NightlyLock, ReportOptions, DEFAULT_SLOWER_PCT, DEFAULT_TREND_RUNS,
 };
-pub use store::{History, RunInfo, SCHEMA_VERSION};
+pub use schema::SCHEMA_VERSION;
+pub use store::{History, RunInfo};
 
 use crate::build::{RunSummary, Verdict};
 pub use crate::outcome::Outcome;

@@ -2,10 +2,14 @@
 //! A gated series: a test suite per cell, a test case per patch, failing when the patch
 //! brought a new diagnostic the policy gates on, with the compiler's text in the failure.
 //! A build run: one test suite, a test case per cell.
+//! A runtime run: a test suite per cell, a test case per guest test.
+//! Every status comes from the stage's `Outcome`.
 
 use super::series as series_report;
 use super::Export;
-use crate::build::{RunSummary, Verdict};
+use crate::build::RunSummary;
+use crate::outcome::{HasOutcome, Outcome};
+use crate::runtime::{BootVerdict, RuntimeSummary};
 use crate::series::{ChangeKind, SeriesResult};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
@@ -14,6 +18,17 @@ pub struct Junit;
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s.max(0.0))
+}
+
+/// The JUnit status of an outcome: pass -> success, skipped and known -> skipped, fail ->
+/// failure, error (could not be judged) -> error.
+fn status(o: Outcome) -> TestCaseStatus {
+    match o {
+        Outcome::Pass => TestCaseStatus::success(),
+        Outcome::Skipped | Outcome::Known => TestCaseStatus::skipped(),
+        Outcome::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+        Outcome::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+    }
 }
 
 fn xml(report: &Report) -> String {
@@ -36,7 +51,7 @@ impl Export<SeriesResult> for Junit {
             let mut suite = TestSuite::new(cell.as_str());
             if r.broken_base.contains(cell) {
                 let base = &r.steps[0].cells[ci].result;
-                let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+                let mut st = status(Outcome::Error);
                 st.set_message("the base does not configure: the gate cannot judge this cell");
                 st.set_description(base.reason.clone().unwrap_or_default());
                 let mut tc = TestCase::new("base", st);
@@ -65,9 +80,9 @@ impl Export<SeriesResult> for Junit {
                     text.push_str(&series_report::diag_block(d, "  "));
                 }
                 let status = if gating.is_empty() {
-                    TestCaseStatus::success()
+                    status(Outcome::Pass)
                 } else {
-                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    let mut st = status(Outcome::Fail);
                     let e = gating.iter().filter(|f| f.diagnostic.is_error()).count();
                     let w = gating.len() - e;
                     let mut msg = Vec::new();
@@ -107,27 +122,75 @@ impl Export<RunSummary> for Junit {
         report.set_time(secs(s.wall_s));
         let mut suite = TestSuite::new(s.matrix.as_str());
         for c in &s.cells {
-            let status = match c.verdict {
-                Verdict::Pass => TestCaseStatus::success(),
-                Verdict::Skipped => TestCaseStatus::skipped(),
-                Verdict::Fail => {
-                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    st.set_message(c.reason.clone().unwrap_or_else(|| "failed".into()));
-                    let text: String = c
-                        .first_errors(20)
-                        .into_iter()
-                        .map(|d| series_report::diag_block(d, ""))
-                        .collect();
-                    st.set_description(text);
-                    st
-                }
-            };
-            let mut tc = TestCase::new(c.cell.as_str(), status);
+            let mut st = status(c.verdict.outcome());
+            if c.verdict.outcome().is_failure() {
+                st.set_message(c.reason.clone().unwrap_or_else(|| "failed".into()));
+                let text: String = c
+                    .first_errors(20)
+                    .into_iter()
+                    .map(|d| series_report::diag_block(d, ""))
+                    .collect();
+                st.set_description(text);
+            }
+            let mut tc = TestCase::new(c.cell.as_str(), st);
             tc.set_classname(format!("build.{}", c.arch));
             tc.set_time(secs(c.timings.total_s));
             suite.add_test_case(tc);
         }
         report.add_test_suite(suite);
+        xml(&report)
+    }
+}
+
+/// A suite per cell, a case per test; failures carry the KTAP line, complaints and
+/// diagnostics.
+impl Export<RuntimeSummary> for Junit {
+    fn extension(&self) -> &'static str {
+        "xml"
+    }
+
+    fn render(&self, s: &RuntimeSummary) -> String {
+        let mut report = Report::new(format!("kcross runtime {}", s.matrix));
+        report.set_time(secs(s.wall_s));
+        let mut cells: Vec<&str> = s.results.iter().map(|r| r.cell.as_str()).collect();
+        cells.dedup();
+        for cell in cells {
+            let mut suite = TestSuite::new(format!("runtime.{cell}"));
+            for r in s.results.iter().filter(|r| r.cell == cell) {
+                let mut status = status(r.verdict.outcome());
+                if let Some(reason) = &r.reason {
+                    status.set_message(reason.clone());
+                }
+                if r.verdict == BootVerdict::BootFailure {
+                    status.set_type("boot-failure");
+                }
+                let mut detail = String::new();
+                if let Some(k) = r.result() {
+                    for d in &k.diagnostics {
+                        detail.push_str(&format!("# {d}\n"));
+                    }
+                    detail.push_str(&k.line);
+                    detail.push('\n');
+                }
+                for c in &r.complaints {
+                    detail.push_str(&format!("complaint: {c}\n"));
+                }
+                for p in &r.ktap_problems {
+                    detail.push_str(&format!("ktap: {p}\n"));
+                }
+                if !detail.is_empty() && r.verdict != BootVerdict::Pass {
+                    status.set_description(detail.clone());
+                }
+                let mut case = TestCase::new(r.test.clone(), status);
+                case.set_classname(format!("{}.{}", r.arch, cell));
+                case.set_time(secs(r.total_s));
+                if !detail.is_empty() {
+                    case.set_system_out(detail);
+                }
+                suite.add_test_case(case);
+            }
+            report.add_test_suite(suite);
+        }
         xml(&report)
     }
 }

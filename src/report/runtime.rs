@@ -1,10 +1,8 @@
-//! Rendering runtime results: the terminal table and JUnit. (JSON is the serde data.)
+//! Rendering runtime results on the terminal (JUnit is in `junit`, JSON is the serde data).
 //! Reporters never decide verdicts.
 
 use super::table::{Align, Table};
 use crate::runtime::{BootResult, BootVerdict, RuntimeSummary};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-use std::time::Duration;
 
 fn secs(v: Option<f64>) -> String {
     v.map(|s| format!("{s:.1}s")).unwrap_or_else(|| "-".into())
@@ -91,56 +89,4 @@ pub fn table(s: &RuntimeSummary) -> String {
         s.out_dir.join("runtime.json").display()
     ));
     out
-}
-
-/// JUnit XML: a suite per cell, a case per test; failures carry the KTAP line, complaints
-/// and diagnostics.
-pub fn junit(s: &RuntimeSummary) -> String {
-    let mut report = Report::new(format!("kcross runtime {}", s.matrix));
-    report.set_time(Duration::from_secs_f64(s.wall_s.max(0.0)));
-    let mut cells: Vec<&str> = s.results.iter().map(|r| r.cell.as_str()).collect();
-    cells.dedup();
-    for cell in cells {
-        let mut suite = TestSuite::new(format!("runtime.{cell}"));
-        for r in s.results.iter().filter(|r| r.cell == cell) {
-            let mut status = match r.verdict {
-                BootVerdict::Pass => TestCaseStatus::success(),
-                BootVerdict::Skipped => TestCaseStatus::skipped(),
-                BootVerdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-                BootVerdict::BootFailure => TestCaseStatus::non_success(NonSuccessKind::Error),
-            };
-            if let Some(reason) = &r.reason {
-                status.set_message(reason.clone());
-            }
-            if r.verdict == BootVerdict::BootFailure {
-                status.set_type("boot-failure");
-            }
-            let mut detail = String::new();
-            if let Some(k) = r.result() {
-                for d in &k.diagnostics {
-                    detail.push_str(&format!("# {d}\n"));
-                }
-                detail.push_str(&k.line);
-                detail.push('\n');
-            }
-            for c in &r.complaints {
-                detail.push_str(&format!("complaint: {c}\n"));
-            }
-            for p in &r.ktap_problems {
-                detail.push_str(&format!("ktap: {p}\n"));
-            }
-            if !detail.is_empty() && r.verdict != BootVerdict::Pass {
-                status.set_description(detail.clone());
-            }
-            let mut case = TestCase::new(r.test.clone(), status);
-            case.set_classname(format!("{}.{}", r.arch, cell));
-            case.set_time(Duration::from_secs_f64(r.total_s.max(0.0)));
-            if !detail.is_empty() {
-                case.set_system_out(detail);
-            }
-            suite.add_test_case(case);
-        }
-        report.add_test_suite(suite);
-    }
-    report.to_string().unwrap_or_default()
 }

@@ -373,7 +373,7 @@ pub fn run(
     crate::atomic::write_json(&opts.run_dir.join("runtime.json"), &out)?;
     crate::atomic::write(
         &opts.run_dir.join("runtime-junit.xml"),
-        crate::report::runtime::junit(&out).as_bytes(),
+        crate::report::Export::render(&crate::report::junit::Junit, &out).as_bytes(),
     )?;
     Ok(out)
 }
