@@ -79,7 +79,7 @@ impl Export<SeriesResult> for Junit {
                         .unwrap_or(&f.diagnostic);
                     text.push_str(&series_report::diag_block(d, "  "));
                 }
-                let status = if gating.is_empty() {
+                let status = if r.step_outcome(step.index, cell) != Outcome::Fail {
                     status(Outcome::Pass)
                 } else {
                     let mut st = status(Outcome::Fail);

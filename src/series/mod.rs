@@ -13,6 +13,7 @@ pub mod compare;
 pub mod mbox;
 
 use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Verdict};
+use crate::outcome::{HasOutcome, Outcome};
 use crate::diag::{self, Diagnostic, ParseContext, Severity};
 use crate::error::{IoContext, Result};
 use crate::plan::{Cell, Plan};
@@ -196,7 +197,19 @@ pub struct SeriesResult {
 
 impl SeriesResult {
     pub fn failed(&self) -> bool {
-        !self.broken_base.is_empty() || self.findings.iter().any(|f| f.gating)
+        self.outcome().is_failure()
+    }
+
+    /// One step on one cell: error when the cell's base cannot be judged, fail when the step
+    /// brought a gated new diagnostic there, else pass.
+    pub fn step_outcome(&self, step: usize, cell: &str) -> Outcome {
+        if self.broken_base.iter().any(|c| c == cell) {
+            Outcome::Error
+        } else if self.findings_of(step, Some(cell)).any(|f| f.gating) {
+            Outcome::Fail
+        } else {
+            Outcome::Pass
+        }
     }
 
     /// 0 clean, 1 new failures (per `fail_on`) or a base that cannot be judged.
@@ -212,6 +225,19 @@ impl SeriesResult {
         self.findings
             .iter()
             .filter(move |f| f.step == step && cell.is_none_or(|c| f.cells.iter().any(|x| x == c)))
+    }
+}
+
+impl HasOutcome for SeriesResult {
+    /// The gate as a whole: the worst of its steps on its cells.
+    fn outcome(&self) -> Outcome {
+        Outcome::worst(self.cells.iter().flat_map(|c| {
+            self.steps
+                .iter()
+                .skip(1)
+                .map(move |s| self.step_outcome(s.index, c))
+                .chain(self.broken_base.contains(c).then_some(Outcome::Error))
+        }))
     }
 }
 
