@@ -6,7 +6,6 @@ use crate::build::{self, RunSummary};
 use crate::error::{outcome_code, Error, Result};
 use crate::guest_tests::{known_test, known_tests};
 use crate::plan::Plan;
-use crate::report::Export;
 use crate::runtime::{RuntimeEvent, RuntimeOptions, RuntimeSummary};
 use crate::source;
 use crate::toolchain::Registry;
@@ -141,12 +140,7 @@ pub fn run(a: &BootArgs) -> Result<i32> {
     opts.timeout_s = a.timeout;
     opts.extra_kernel_args = a.kernel_args.clone();
     let rt = runtime_after_build(&l.plan, &l.reg, &summary, &opts, a.console)?;
-    if c.json {
-        print!("{}", crate::report::json::Json.render(&rt));
-        eprint!("{}", crate::report::runtime::table(&rt));
-    } else {
-        print!("{}", crate::report::runtime::table(&rt));
-    }
+    session::emit(c.json, &rt, &crate::report::runtime::table(&rt));
     let built_ok = summary
         .cells
         .iter()

@@ -1,7 +1,7 @@
 //! `kcross build`: every cell in parallel under one jobserver (then, with `--runtime`, the
 //! runtime stage on what built).
 
-use super::common::{ensure_tools, load, prepare_source, run_builds, Common};
+use super::common::{emit, ensure_tools, load, prepare_source, run_builds, Common};
 use crate::error::{outcome_code, Result};
 use crate::report::{self, Export};
 
@@ -23,23 +23,17 @@ pub fn run(c: &Common, cells_at_once: Option<usize>, runtime: bool) -> Result<i3
     } else {
         None
     };
-    if c.json {
-        match &rt {
-            Some(rt) => print!(
-                "{}",
-                report::json::Json.render(&serde_json::json!({ "build": &summary, "runtime": rt }))
-            ),
-            None => print!("{}", report::json::Json.render(&summary)),
+    let mut text = report::terminal::table(&summary);
+    match &rt {
+        Some(rt) => {
+            text.push_str(&report::runtime::table(rt));
+            emit(
+                c.json,
+                &serde_json::json!({ "build": &summary, "runtime": rt }),
+                &text,
+            );
         }
-        eprint!("{}", report::terminal::table(&summary));
-        if let Some(rt) = &rt {
-            eprint!("{}", crate::report::runtime::table(rt));
-        }
-    } else {
-        print!("{}", report::terminal::table(&summary));
-        if let Some(rt) = &rt {
-            print!("{}", crate::report::runtime::table(rt));
-        }
+        None => emit(c.json, &summary, &text),
     }
     Ok(outcome_code(
         summary.all_passed() && rt.as_ref().is_none_or(|r| r.all_passed()),

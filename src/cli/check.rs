@@ -1,9 +1,11 @@
 //! `kcross check`: the named helpers on every cell of the matrix.
 
-use super::common::{ensure_tools, jobs, load, new_run_dir, prepare_source, set_latest, Common};
+use super::common::{
+    emit, ensure_tools, jobs, load, new_run_dir, prepare_source, set_latest, Common,
+};
 use crate::build;
 use crate::error::{outcome_code, Error, Result};
-use crate::report::{self, Export};
+use crate::report;
 
 pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
     let l = load(c)?;
@@ -34,11 +36,6 @@ pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
     let summary = crate::check::run(&l.plan, &src, &opts)?;
     set_latest(&c.out, &run_dir)?;
     let table = report::terminal::check_table(&summary);
-    if c.json {
-        print!("{}", report::json::Json.render(&summary));
-        eprint!("{table}");
-    } else {
-        print!("{table}");
-    }
+    emit(c.json, &summary, &table);
     Ok(outcome_code(summary.passed()))
 }

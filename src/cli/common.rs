@@ -170,3 +170,15 @@ pub fn run_builds(
     set_latest(&c.out, &run_dir)?;
     Ok(summary)
 }
+
+/// The result on stdout: with `--json` the value as JSON (and the human text on stderr, so a
+/// pipe gets only JSON), otherwise the human text.
+pub fn emit<T: serde::Serialize>(json: bool, value: &T, text: &str) {
+    use crate::report::Export;
+    if json {
+        print!("{}", crate::report::json::Json.render(value));
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}

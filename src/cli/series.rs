@@ -102,11 +102,6 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
     )?;
     session::set_latest(&c.out, &run_dir)?;
     let grid = report::series::grid(&result);
-    if c.json {
-        print!("{}", report::json::Json.render(&result));
-        eprint!("{grid}");
-    } else {
-        print!("{grid}");
-    }
+    session::emit(c.json, &result, &grid);
     Ok(result.exit_code())
 }

@@ -13,9 +13,9 @@ pub mod compare;
 pub mod mbox;
 
 use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Verdict};
-use crate::outcome::{HasOutcome, Outcome};
 use crate::diag::{self, Diagnostic, ParseContext, Severity};
 use crate::error::{IoContext, Result};
+use crate::outcome::{HasOutcome, Outcome};
 use crate::plan::{Cell, Plan};
 use crate::source::SourceTree;
 use crate::util::FileLock;

@@ -11,17 +11,22 @@ pub struct FileLock {
 }
 
 impl FileLock {
-    pub fn acquire(path: &Path) -> Result<FileLock> {
-        use std::os::fd::AsRawFd;
+    fn open(path: &Path) -> Result<std::fs::File> {
         if let Some(d) = path.parent() {
             std::fs::create_dir_all(d).ctx(|| format!("creating {}", d.display()))?;
         }
-        let file = std::fs::OpenOptions::new()
+        std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(path)
-            .ctx(|| format!("opening lock {}", path.display()))?;
+            .ctx(|| format!("opening lock {}", path.display()))
+    }
+
+    /// Wait until the lock is ours.
+    pub fn acquire(path: &Path) -> Result<FileLock> {
+        use std::os::fd::AsRawFd;
+        let file = FileLock::open(path)?;
         // SAFETY: flock on an fd we own.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
         if rc != 0 {
@@ -36,15 +41,8 @@ impl FileLock {
     /// Non-blocking: None if someone else holds it.
     pub fn try_acquire(path: &Path) -> Result<Option<FileLock>> {
         use std::os::fd::AsRawFd;
-        if let Some(d) = path.parent() {
-            std::fs::create_dir_all(d).ctx(|| format!("creating {}", d.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .ctx(|| format!("opening lock {}", path.display()))?;
+        let file = FileLock::open(path)?;
+        // SAFETY: flock on an fd we own.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {
             return Ok(None);
