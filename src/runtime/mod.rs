@@ -16,6 +16,8 @@ pub mod ktap;
 pub mod qemu;
 pub mod report;
 
+mod boot;
+
 use crate::build::{RunSummary, Verdict};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::Plan;
@@ -27,6 +29,7 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 pub use crate::guest_tests::{guest_test, known_test, known_tests, GuestTest, TESTS};
+pub use boot::qemu_did_not_start;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
@@ -304,22 +307,12 @@ pub fn run(
     });
 
     // kcross's own set-up first: QEMU binaries and guest programs for every arch that boots.
-    let mut inits: std::collections::BTreeMap<String, PathBuf> = Default::default();
-    for j in jobs.iter().filter(|j| j.skip.is_none()) {
-        let a = reg.arch(&j.cell.arch).expect("checked arch");
-        let q = a.qemu.as_ref().expect("checked qemu");
-        if which::which(&q.binary).is_err() {
-            return Err(Error::MissingTool {
-                tool: q.binary.clone(),
-                needed_by: format!("booting {} kernels (runtime stage)", a.name),
-                package: q.package.clone(),
-            });
-        }
-        if !inits.contains_key(&a.name) {
-            let init = guest::build_init(q, &a.name, &opts.work_dir)?;
-            inits.insert(a.name.clone(), init);
-        }
-    }
+    let inits = boot::set_up(
+        jobs.iter()
+            .filter(|j| j.skip.is_none())
+            .map(|j| reg.arch(&j.cell.arch).expect("checked arch")),
+        &opts.work_dir,
+    )?;
 
     let mut results = Vec::new();
     for j in &jobs {
@@ -334,17 +327,28 @@ pub fn run(
                     test: j.test.name.to_string(),
                 });
                 let a = reg.arch(&j.cell.arch).expect("checked arch");
-                boot_one(
+                let image = j.image.as_deref().expect("image");
+                let log = boot::console_log(&j.cell.dir, j.test);
+                let run = boot::boot_one(
                     a,
                     &j.cell.cell,
-                    &j.cell.dir,
-                    j.image.as_deref().expect("image"),
+                    image,
                     &inits[&a.name],
                     j.test,
+                    &log,
                     timeout,
                     opts,
                     events,
-                )?
+                )?;
+                judge(
+                    &j.cell.cell,
+                    &a.name,
+                    j.test.name,
+                    image,
+                    &log,
+                    timeout,
+                    run,
+                )
             }
         };
         let _ = events.send(RuntimeEvent::BootFinished {
@@ -377,97 +381,6 @@ pub fn run(
         report::junit(&out).as_bytes(),
     )?;
     Ok(out)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn boot_one(
-    arch: &crate::toolchain::Arch,
-    cell: &str,
-    cell_dir: &Path,
-    image: &Path,
-    init: &Path,
-    test: &GuestTest,
-    timeout: Duration,
-    opts: &RuntimeOptions,
-    events: &Sender<RuntimeEvent>,
-) -> Result<BootResult> {
-    let q = arch.qemu.as_ref().expect("checked qemu");
-    let tmp_root = opts.work_dir.join("tmp");
-    std::fs::create_dir_all(&tmp_root).ctx(|| format!("creating {}", tmp_root.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix("boot-")
-        .tempdir_in(&tmp_root)
-        .ctx(|| format!("creating a temp dir in {}", tmp_root.display()))?;
-    let mut extra: Vec<(&str, Vec<u8>)> = Vec::new();
-    let nvdimm = if test.needs_nvdimm {
-        let size = q.nvdimm_size.as_deref().unwrap_or("4G");
-        let size = qemu::parse_size(size)
-            .map_err(|m| Error::input(format!("{} [qemu] nvdimm_size", arch.origin), m))?;
-        // A fresh sparse file every boot: a used one carries the last boot's dax info block.
-        let backing = tmp.path().join("nvdimm.img");
-        let f =
-            std::fs::File::create(&backing).ctx(|| format!("creating {}", backing.display()))?;
-        f.set_len(size)
-            .ctx(|| format!("sizing {}", backing.display()))?;
-        drop(f);
-        if q.nvdimm_dax_info {
-            let layout = devdax::DaxLayout::new(size, 1 << 30);
-            layout.write_into(&backing)?;
-            extra.push(("devdax.conf", layout.guest_conf().into_bytes()));
-        }
-        Some(qemu::Nvdimm { backing, size })
-    } else {
-        None
-    };
-    let initramfs = tmp.path().join("initramfs.cpio");
-    crate::atomic::write(&initramfs, &guest::initramfs(init, &[test.name], &extra)?)?;
-    let log = cell_dir.join(format!("boot-{}.log", test.name));
-    let spec = qemu::BootSpec {
-        arch: &arch.name,
-        origin: &arch.origin,
-        qemu: q,
-        image,
-        initramfs: &initramfs,
-        nvdimm,
-        extra_kernel_args: &opts.extra_kernel_args,
-        timeout,
-        grace: opts.poweroff_grace,
-        log: &log,
-    };
-    let run = qemu::boot(&spec, |line| {
-        let _ = events.send(RuntimeEvent::Console {
-            cell: cell.to_string(),
-            test: test.name.to_string(),
-            line: line.to_string(),
-        });
-    })?;
-    drop(tmp); // the backing file goes with it
-    if let Some(why) = qemu_did_not_start(&run) {
-        return Err(Error::input(
-            format!("{} [qemu]", arch.origin),
-            format!("QEMU did not start ({}): {why}", run.command.join(" ")),
-        ));
-    }
-    Ok(judge(
-        cell, &arch.name, test.name, image, &log, timeout, run,
-    ))
-}
-
-/// QEMU refused to run (bad arguments in the arch data, missing firmware): it exits with an
-/// error before the guest printed anything. That is kcross's set-up, not the kernel's fault.
-pub fn qemu_did_not_start(run: &qemu::BootRun) -> Option<String> {
-    let failed = run.exit_code.is_some_and(|c| c != 0) && !run.timed_out;
-    if failed && run.console.trim().is_empty() && !run.qemu_stderr.trim().is_empty() {
-        Some(
-            run.qemu_stderr
-                .trim()
-                .lines()
-                .collect::<Vec<_>>()
-                .join(" / "),
-        )
-    } else {
-        None
-    }
 }
 
 /// The verdict of one boot, from what the console and QEMU showed.
@@ -606,7 +519,7 @@ pub fn load_summary(path: &Path) -> Result<RuntimeSummary> {
 mod tests {
     use super::*;
 
-    fn run_of(console: &str, timed_out: bool, exit: Option<i32>) -> qemu::BootRun {
+    pub(super) fn run_of(console: &str, timed_out: bool, exit: Option<i32>) -> qemu::BootRun {
         qemu::BootRun {
             console: console.to_string(),
             qemu_stderr: String::new(),
@@ -678,14 +591,6 @@ mod tests {
 
         let s = j(&fixture("skip.log"), "devdax-pud-mprotect", false);
         assert_eq!(s.verdict, BootVerdict::Skipped);
-
-        let mut bad = run_of("", false, Some(1));
-        bad.qemu_stderr = "qemu-system-x86_64: -object memory-backend-file: bad\n".into();
-        assert!(qemu_did_not_start(&bad)
-            .unwrap()
-            .contains("memory-backend-file"));
-        assert!(qemu_did_not_start(&run_of("", false, Some(0))).is_none());
-        assert!(qemu_did_not_start(&run_of(&fixture("no-header.log"), false, Some(1))).is_none());
 
         let e = j("", "boot", true);
         assert_eq!(e.verdict, BootVerdict::BootFailure);
