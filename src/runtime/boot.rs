@@ -135,7 +135,7 @@ pub fn qemu_did_not_start(run: &qemu::BootRun) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::tests::run_of;
+    use crate::runtime::judge::tests::run_of;
 
     fn fixture(name: &str) -> String {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
