@@ -18,12 +18,14 @@ pub mod report;
 
 mod boot;
 mod judge;
+mod plan;
 
-use crate::build::{RunSummary, Verdict};
+use crate::build::RunSummary;
 use crate::error::{Error, IoContext, Result};
 use crate::plan::Plan;
 use crate::toolchain::Registry;
 use ktap::KtapResult;
+use plan::Action;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
@@ -218,124 +220,34 @@ pub fn run(
 ) -> Result<RuntimeSummary> {
     let started_at = chrono::Local::now().to_rfc3339();
     let t0 = Instant::now();
-    let spec = plan.runtime.clone().unwrap_or_default();
-    let tests: Vec<String> = if !opts.tests.is_empty() {
-        opts.tests.clone()
-    } else if !spec.tests.is_empty() {
-        spec.tests.clone()
-    } else {
-        vec!["boot".to_string()]
-    };
-    for t in &tests {
-        if !known_test(t) {
-            return Err(Error::Usage(format!(
-                "unknown runtime test `{t}` (known: {})",
-                known_tests().join(", ")
-            )));
-        }
-    }
-    let timeout_s = opts.timeout_s.unwrap_or(if spec.timeout_s > 0 {
-        spec.timeout_s
-    } else {
-        300
-    });
-    let timeout = Duration::from_secs(timeout_s);
-
-    // What will boot, and what is skipped (decided before any QEMU starts).
-    struct Job<'a> {
-        cell: &'a crate::build::CellResult,
-        test: &'static GuestTest,
-        skip: Option<String>,
-        image: Option<PathBuf>,
-    }
-    let mut jobs: Vec<Job> = Vec::new();
-    for c in &summary.cells {
-        if !plan.cells.is_empty() && !plan.cells.iter().any(|p| p.id == c.cell) {
-            continue;
-        }
-        let arch = reg.arch(&c.arch);
-        let qemu = arch.and_then(|a| a.qemu.as_ref());
-        for t in &tests {
-            let test = guest_test(t).expect("checked test");
-            let mut image = None;
-            let skip = if !spec.arches.is_empty() && !spec.arches.contains(&c.arch) {
-                Some(format!(
-                    "{} is not in the matrix's [runtime] arches ({})",
-                    c.arch,
-                    spec.arches.join(", ")
-                ))
-            } else if c.verdict != Verdict::Pass {
-                Some(format!(
-                    "the cell did not build: {}",
-                    c.reason.clone().unwrap_or_else(|| c.verdict.to_string())
-                ))
-            } else if let (Some(a), Some(q)) = (arch, qemu) {
-                let img = match &q.image {
-                    Some(rel) => Some(c.build_dir.join(rel)),
-                    None => c.image.clone(),
-                };
-                match img {
-                    Some(p) if p.is_file() => {
-                        image = Some(p);
-                        if test.needs_nvdimm && q.nvdimm_args.is_empty() {
-                            Some(format!(
-                                "{} has no nvdimm under QEMU (no nvdimm_args in {})",
-                                a.name, a.origin
-                            ))
-                        } else {
-                            None
-                        }
-                    }
-                    Some(p) => Some(format!("the kernel image {} is gone", p.display())),
-                    None => Some("the build produced no kernel image".to_string()),
-                }
-            } else {
-                Some(format!(
-                    "arch {} has no QEMU description ([qemu] in its toolchains/arch file)",
-                    c.arch
-                ))
-            };
-            jobs.push(Job {
-                cell: c,
-                test,
-                skip,
-                image,
-            });
-        }
-    }
+    let p = plan::resolve(plan, summary, reg, opts)?;
+    let timeout = Duration::from_secs(p.timeout_s);
     let _ = events.send(RuntimeEvent::Started {
         cells: summary.cells.len(),
-        tests: tests.clone(),
+        tests: p.tests.clone(),
     });
 
     // kcross's own set-up first: QEMU binaries and guest programs for every arch that boots.
-    let inits = boot::set_up(
-        jobs.iter()
-            .filter(|j| j.skip.is_none())
-            .map(|j| reg.arch(&j.cell.arch).expect("checked arch")),
-        &opts.work_dir,
-    )?;
+    let inits = boot::set_up(p.booting(), &opts.work_dir)?;
 
     let mut results = Vec::new();
-    for j in &jobs {
+    for j in &p.jobs {
         crate::proc::check_interrupted()?;
-        let r = match &j.skip {
-            Some(reason) => {
+        let r = match &j.action {
+            Action::Skip(reason) => {
                 BootResult::skipped(&j.cell.cell, &j.cell.arch, j.test.name, reason.clone())
             }
-            None => {
+            Action::Boot { arch, image } => {
                 let _ = events.send(RuntimeEvent::BootStarted {
                     cell: j.cell.cell.clone(),
                     test: j.test.name.to_string(),
                 });
-                let a = reg.arch(&j.cell.arch).expect("checked arch");
-                let image = j.image.as_deref().expect("image");
                 let log = boot::console_log(&j.cell.dir, j.test);
                 let run = boot::boot_one(
-                    a,
+                    arch,
                     &j.cell.cell,
                     image,
-                    &inits[&a.name],
+                    &inits[&arch.name],
                     j.test,
                     &log,
                     timeout,
@@ -344,7 +256,7 @@ pub fn run(
                 )?;
                 judge(
                     &j.cell.cell,
-                    &a.name,
+                    &arch.name,
                     j.test.name,
                     image,
                     &log,
@@ -372,8 +284,8 @@ pub fn run(
         source: format!("{} ({})", summary.source.origin, summary.source.version),
         started_at,
         wall_s: t0.elapsed().as_secs_f64(),
-        timeout_s,
-        tests,
+        timeout_s: p.timeout_s,
+        tests: p.tests,
         out_dir: opts.run_dir.clone(),
         results,
     };
