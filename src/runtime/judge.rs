@@ -218,4 +218,178 @@ pub(super) mod tests {
         assert_eq!(e.verdict, BootVerdict::BootFailure);
         assert!(e.reason.unwrap().contains("console is empty"));
     }
+
+    // The cases below are built from console text, one behaviour each, with the exact
+    // verdict and reason (any change to the judge's wording or precedence shows here).
+
+    /// A console as the guest prints it: kernel lines, KTAP for one test (its diagnostics,
+    /// kernel lines interleaved, its result line), then the end marker.
+    fn console(diagnostics: &[&str], kernel: &[&str], result: &str) -> String {
+        let mut c = String::from("Linux version 6.12.0 (kcross@host)\nRun /init as init process\n");
+        c.push_str("KTAP version 1\n1..1\n");
+        for d in diagnostics {
+            c.push_str(&format!("# {d}\n"));
+        }
+        for k in kernel {
+            c.push_str(&format!("{k}\n"));
+        }
+        c.push_str(&format!("{result}\n{}\n", qemu::END_MARKER));
+        c
+    }
+
+    const BAD_PUD: &str = "mm/pgtable-generic.c:39: bad pud 00000001c00000e7.";
+
+    #[test]
+    fn a_passing_test_passes() {
+        let r = j(
+            &console(&["boot took 3 ms"], &[], "ok 1 boot"),
+            "boot",
+            false,
+        );
+        assert_eq!(r.verdict, BootVerdict::Pass, "{r:?}");
+        assert_eq!(r.reason, None);
+        assert_eq!(r.result().unwrap().status, KtapStatus::Ok);
+        assert_eq!(r.result().unwrap().diagnostics, ["boot took 3 ms"]);
+        assert!(r.complaints.is_empty() && r.ktap_problems.is_empty());
+        assert_eq!(r.console_log.as_deref(), Some(Path::new("/l")));
+        assert_eq!(r.image.as_deref(), Some(Path::new("/i")));
+    }
+
+    #[test]
+    fn a_failing_ktap_case_fails_with_its_line() {
+        let r = j(
+            &console(
+                &["mprotect(PROT_READ) on GiB 0: -EINVAL"],
+                &[],
+                "not ok 1 devdax-pud-mprotect # mprotect returned -EINVAL",
+            ),
+            "devdax-pud-mprotect",
+            false,
+        );
+        assert_eq!(r.verdict, BootVerdict::Fail, "{r:?}");
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("not ok 1 devdax-pud-mprotect # mprotect returned -EINVAL")
+        );
+        assert_eq!(r.result().unwrap().status, KtapStatus::NotOk);
+        assert!(r.complaints.is_empty());
+    }
+
+    #[test]
+    fn a_bad_pud_line_fails_a_test_that_said_ok() {
+        let test = "devdax-pud-mprotect";
+        let ok = "ok 1 devdax-pud-mprotect";
+        let r = j(&console(&[], &[BAD_PUD], ok), test, false);
+        assert_eq!(
+            r.result().unwrap().status,
+            KtapStatus::Ok,
+            "the test said ok"
+        );
+        assert_eq!(r.verdict, BootVerdict::Fail, "{r:?}");
+        assert_eq!(r.complaints, [BAD_PUD]);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "1 kernel complaint(s), first: mm/pgtable-generic.c:39: bad pud 00000001c00000e7."
+            )
+        );
+
+        // The same boot without the kernel's line passes, and the guest quoting the kernel
+        // in a KTAP diagnostic is the test's word, not a complaint.
+        let quoted = format!("kernel log: {BAD_PUD}");
+        let clean = j(&console(&[&quoted], &[], ok), test, false);
+        assert_eq!(clean.verdict, BootVerdict::Pass, "{clean:?}");
+        assert!(clean.complaints.is_empty());
+    }
+
+    #[test]
+    fn a_kernel_that_never_reaches_init_is_a_boot_failure() {
+        // The panic explains it, even after an earlier complaint.
+        let panic = "Linux version 6.12.0 (kcross@host)\n\
+            WARNING: CPU: 0 PID: 1 at init/main.c:1500 kernel_init+0x10/0x20\n\
+            Kernel panic - not syncing: No working init found.\n\
+            Call Trace:\n";
+        let r = j(panic, "boot", false);
+        assert_eq!(r.verdict, BootVerdict::BootFailure, "{r:?}");
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "the kernel did not reach init (QEMU exited with status 0): \
+                 Kernel panic - not syncing: No working init found."
+            )
+        );
+        assert!(r.ktap.is_empty());
+        assert_eq!(r.complaints.len(), 3);
+
+        // Nothing the kernel said: QEMU's last word, else the console's.
+        let mut quiet = run_of("Booting the kernel.\n", false, Some(1));
+        let reason = |run: qemu::BootRun| {
+            let d = Duration::from_secs(300);
+            judge(
+                "c",
+                "x86_64",
+                "boot",
+                Path::new("/i"),
+                Path::new("/l"),
+                d,
+                run,
+            )
+            .reason
+        };
+        assert_eq!(
+            reason(quiet.clone()).as_deref(),
+            Some(
+                "the kernel did not reach init (QEMU exited with status 1): \
+                 last console line: Booting the kernel."
+            )
+        );
+        quiet.qemu_stderr = "qemu-system-x86_64: terminating on signal 15\n".into();
+        assert_eq!(
+            reason(quiet).as_deref(),
+            Some(
+                "the kernel did not reach init (QEMU exited with status 1): \
+                 QEMU: qemu-system-x86_64: terminating on signal 15"
+            )
+        );
+    }
+
+    #[test]
+    fn a_timeout_fails_the_test_or_the_boot() {
+        // Killed inside the test: the result the plan announced is missing.
+        let test = "devdax-pud-mprotect";
+        let hung = "KTAP version 1\n1..1\n# faulting 3 GiB in\n";
+        let r = j(hung, test, true);
+        assert_eq!(r.verdict, BootVerdict::Fail, "{r:?}");
+        assert!(r.timed_out);
+        assert_eq!(r.result().unwrap().status, KtapStatus::Missing);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "no result for devdax-pud-mprotect (no end within the 300 s timeout (QEMU \
+                 killed)): top level: the plan announced 1 test(s), 0 reported; test(s) 1..1 \
+                 never reported (the output ends)"
+            )
+        );
+
+        // Killed after the test said ok: still a failure, the guest hung.
+        let r = j("KTAP version 1\n1..1\nok 1 boot\n", "boot", true);
+        assert_eq!(r.verdict, BootVerdict::Fail, "{r:?}");
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "ok 1 boot but the guest then hung: no end within the 300 s timeout (QEMU killed)"
+            )
+        );
+
+        // Killed before init: a boot failure.
+        let r = j("Linux version 6.12.0 (kcross@host)\n", "boot", true);
+        assert_eq!(r.verdict, BootVerdict::BootFailure, "{r:?}");
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                "the kernel did not reach init (no end within the 300 s timeout (QEMU \
+                 killed)): last console line: Linux version 6.12.0 (kcross@host)"
+            )
+        );
+    }
 }
