@@ -151,3 +151,94 @@ fn action<'a>(
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn spec(tests: &[&str], timeout_s: u64) -> RuntimeSpec {
+        RuntimeSpec {
+            tests: tests.iter().map(|t| t.to_string()).collect(),
+            timeout_s,
+            arches: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn tests_and_timeout_come_from_the_options_then_the_matrix() {
+        let mut opts = RuntimeOptions::new("/run".into());
+        assert_eq!(tests(&opts, &spec(&[], 0)).unwrap(), ["boot"]);
+        assert_eq!(timeout_s(&opts, &spec(&[], 0)), 300);
+        let m = spec(&["devdax-pud-mprotect"], 60);
+        assert_eq!(tests(&opts, &m).unwrap(), ["devdax-pud-mprotect"]);
+        assert_eq!(timeout_s(&opts, &m), 60);
+        opts.tests = vec!["selftest-fail".into()];
+        opts.timeout_s = Some(5);
+        assert_eq!(tests(&opts, &m).unwrap(), ["selftest-fail"]);
+        assert_eq!(timeout_s(&opts, &m), 5);
+
+        opts.tests = vec!["nope".into()];
+        match tests(&opts, &m) {
+            Err(Error::Usage(m)) => assert!(m.starts_with("unknown runtime test `nope`"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn cell(arch: &str, image: Option<&Path>) -> CellResult {
+        serde_json::from_value(serde_json::json!({
+            "cell": format!("{arch}-gcc-pud"), "arch": arch, "toolchain": "gcc",
+            "config": "pud", "targets": [], "verdict": "pass", "failed_stage": null,
+            "reason": null, "timings": {"configure_s": 0.0, "build_s": 0.0, "total_s": 0.0},
+            "config_reused": false, "errors": 0, "warnings": 0, "diagnostics": [],
+            "dir": "/r", "build_dir": "/b", "image": image
+        }))
+        .unwrap()
+    }
+
+    fn skip_reason(a: Action) -> String {
+        match a {
+            Action::Skip(r) => r,
+            Action::Boot { arch, image } => panic!("boots {image:?} on {}", arch.name),
+        }
+    }
+
+    #[test]
+    fn a_built_image_boots_and_what_cannot_boot_says_why() {
+        let reg = Registry::load(&[]).unwrap();
+        let boot = guest_test("boot").unwrap();
+        let m = spec(&[], 0);
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("bzImage");
+        std::fs::write(&img, b"").unwrap();
+
+        match action(&cell("x86_64", Some(&img)), boot, &reg, &m) {
+            Action::Boot { arch, image } => {
+                assert_eq!(arch.name, "x86_64");
+                assert_eq!(image, img);
+            }
+            Action::Skip(r) => panic!("skipped: {r}"),
+        }
+        let gone = dir.path().join("gone");
+        assert_eq!(
+            skip_reason(action(&cell("x86_64", Some(&gone)), boot, &reg, &m)),
+            format!("the kernel image {} is gone", gone.display())
+        );
+        assert_eq!(
+            skip_reason(action(&cell("x86_64", None), boot, &reg, &m)),
+            "the build produced no kernel image"
+        );
+        assert_eq!(
+            skip_reason(action(&cell("arm64", Some(&img)), boot, &reg, &m)),
+            "arch arm64 has no QEMU description ([qemu] in its toolchains/arch file)"
+        );
+        let only_ppc = RuntimeSpec {
+            arches: vec!["powerpc64le".into()],
+            ..spec(&[], 0)
+        };
+        assert_eq!(
+            skip_reason(action(&cell("x86_64", Some(&img)), boot, &reg, &only_ppc)),
+            "x86_64 is not in the matrix's [runtime] arches (powerpc64le)"
+        );
+    }
+}
