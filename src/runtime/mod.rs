@@ -6,6 +6,11 @@
 //! for kernel complaints whatever the tests say. How each arch boots is data (the `[qemu]`
 //! table of toolchains/arch/*.toml). A guest test that fails, a kernel that panics or hangs
 //! are verdicts; `Err` only when kcross itself cannot run (no QEMU, no guest compiler).
+//!
+//! `run` plans first (`plan`: the tests, the timeout, and for every cell x test whether it
+//! boots or is skipped and why), sets up (`boot::set_up`), then one boot at a time boots
+//! (`boot`: a fresh initramfs and nvdimm, one `qemu::boot`) and judges (`judge`: the console,
+//! its KTAP and kernel complaints into a `BootVerdict` and a reason).
 
 pub mod cli;
 pub mod console;
