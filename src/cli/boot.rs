@@ -6,6 +6,7 @@ use crate::build::{self, RunSummary};
 use crate::error::{outcome_code, Error, Result};
 use crate::guest_tests::{known_test, known_tests};
 use crate::plan::Plan;
+use crate::report::Export;
 use crate::runtime::{RuntimeEvent, RuntimeOptions, RuntimeSummary};
 use crate::source;
 use crate::toolchain::Registry;
@@ -80,7 +81,12 @@ pub fn runtime_after_build(
     let r = crate::runtime::run(plan, summary, reg, opts, &tx);
     drop(tx);
     let _ = printer.join();
-    r
+    let r = r?;
+    crate::atomic::write(
+        &opts.run_dir.join("runtime-junit.xml"),
+        crate::report::junit::Junit.render(&r).as_bytes(),
+    )?;
+    Ok(r)
 }
 
 /// `<out>/latest/summary.json`, when it holds every cell of the plan built from `spec`.
