@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+pub mod diff;
 mod parse;
+pub use diff::{diff, Counted, DiagDiff};
 pub use parse::parse_log;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -21,6 +21,7 @@
 
 use super::{Outcome, RecordedRun};
 use crate::build::{CellResult, Verdict};
+use crate::diag::{diff, Counted, DiagDiff};
 use crate::diag::{Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -120,21 +121,22 @@ fn diag_line(d: &Diagnostic) -> String {
     }
 }
 
-/// Diagnostics of one severity, first occurrence per fingerprint, in log order.
-fn unique(c: &CellResult, sev: Severity) -> Vec<&Diagnostic> {
-    let mut seen = HashSet::new();
-    c.diagnostics
-        .iter()
-        .filter(|d| d.severity == sev && seen.insert(d.fingerprint.as_str()))
-        .collect()
-}
-
-fn fingerprints(c: &CellResult, sev: Severity) -> HashSet<&str> {
-    c.diagnostics
-        .iter()
-        .filter(|d| d.severity == sev)
-        .map(|d| d.fingerprint.as_str())
-        .collect()
+/// What `c` has of one severity that `p` has not (new), and the reverse (fixed): the one
+/// multiset difference of `diag::diff`, each side in its cell's log order.
+fn diff_of(p: &CellResult, c: &CellResult, sev: Severity) -> DiagDiff {
+    let mut d = diff(
+        &Counted::of_severity(&p.diagnostics, sev),
+        &Counted::of_severity(&c.diagnostics, sev),
+    );
+    let order = |cell: &CellResult, x: &Diagnostic| {
+        cell.diagnostics
+            .iter()
+            .position(|y| y.fingerprint == x.fingerprint && y.file == x.file && y.line == x.line)
+            .unwrap_or(usize::MAX)
+    };
+    d.new.sort_by_key(|x| order(c, x));
+    d.fixed.sort_by_key(|x| order(p, x));
+    d
 }
 
 fn change(kind: ChangeKind, cell: &str, summary: String) -> Change {
@@ -266,16 +268,14 @@ fn reason_suffix(c: &CellResult, d: Option<&Diagnostic>) -> String {
 
 fn compare_cell(p: &CellResult, c: &CellResult, threshold_pct: f64, out: &mut Comparison) {
     let id = c.cell.as_str();
-    let prev_errors = fingerprints(p, Severity::Error);
-    let cur_errors = fingerprints(c, Severity::Error);
+    let errors = diff_of(p, c, Severity::Error);
     match (p.verdict, c.verdict) {
         (Verdict::Pass, Verdict::Fail) | (Verdict::Skipped, Verdict::Fail) => {
-            let errs = unique(c, Severity::Error);
-            let d = errs
-                .iter()
-                .find(|d| !prev_errors.contains(d.fingerprint.as_str()))
-                .or(errs.first())
-                .map(|d| (*d).clone());
+            let d = errors
+                .new
+                .first()
+                .or_else(|| c.first_errors(1).first().copied())
+                .cloned();
             let mut ch = change(ChangeKind::CellFail, id, String::new());
             ch.summary = format!("{} -> FAIL{}", p.verdict, reason_suffix(c, d.as_ref()));
             ch.before = Some(p.verdict.to_string());
@@ -295,56 +295,47 @@ fn compare_cell(p: &CellResult, c: &CellResult, threshold_pct: f64, out: &mut Co
             out.fixes.push(ch);
         }
         (Verdict::Fail, Verdict::Fail) => {
-            for d in unique(c, Severity::Error) {
-                if !prev_errors.contains(d.fingerprint.as_str()) {
-                    let mut ch = change(
-                        ChangeKind::NewError,
-                        id,
-                        format!("still failing, new error: {}", diag_line(d)),
-                    );
-                    ch.diagnostic = Some(d.clone());
-                    out.regressions.push(ch);
-                }
+            for d in errors.new {
+                let mut ch = change(
+                    ChangeKind::NewError,
+                    id,
+                    format!("still failing, new error: {}", diag_line(&d)),
+                );
+                ch.diagnostic = Some(d);
+                out.regressions.push(ch);
             }
-            for d in unique(p, Severity::Error) {
-                if !cur_errors.contains(d.fingerprint.as_str()) {
-                    let mut ch = change(
-                        ChangeKind::NewError,
-                        id,
-                        format!("error gone: {}", diag_line(d)),
-                    );
-                    ch.diagnostic = Some(d.clone());
-                    out.fixes.push(ch);
-                }
+            for d in errors.fixed {
+                let mut ch = change(
+                    ChangeKind::NewError,
+                    id,
+                    format!("error gone: {}", diag_line(&d)),
+                );
+                ch.diagnostic = Some(d);
+                out.fixes.push(ch);
             }
         }
         _ => {}
     }
     if p.verdict == Verdict::Pass && c.verdict != Verdict::Skipped {
-        let prev_w = fingerprints(p, Severity::Warning);
-        for d in unique(c, Severity::Warning) {
-            if !prev_w.contains(d.fingerprint.as_str()) {
+        let warnings = diff_of(p, c, Severity::Warning);
+        for d in warnings.new {
+            let mut ch = change(
+                ChangeKind::NewWarning,
+                id,
+                format!("new warning: {}", diag_line(&d)),
+            );
+            ch.diagnostic = Some(d);
+            out.regressions.push(ch);
+        }
+        if c.verdict == Verdict::Pass {
+            for d in warnings.fixed {
                 let mut ch = change(
                     ChangeKind::NewWarning,
                     id,
-                    format!("new warning: {}", diag_line(d)),
+                    format!("warning gone: {}", diag_line(&d)),
                 );
-                ch.diagnostic = Some(d.clone());
-                out.regressions.push(ch);
-            }
-        }
-        if c.verdict == Verdict::Pass {
-            let cur_w = fingerprints(c, Severity::Warning);
-            for d in unique(p, Severity::Warning) {
-                if !cur_w.contains(d.fingerprint.as_str()) {
-                    let mut ch = change(
-                        ChangeKind::NewWarning,
-                        id,
-                        format!("warning gone: {}", diag_line(d)),
-                    );
-                    ch.diagnostic = Some(d.clone());
-                    out.fixes.push(ch);
-                }
+                ch.diagnostic = Some(d);
+                out.fixes.push(ch);
             }
         }
     }

@@ -18,6 +18,7 @@
 //! source line's text: no line numbers), counting multiplicity. The same diagnostic printed
 //! several times at one location counts once.
 
+pub use crate::diag::Counted;
 use crate::diag::Diagnostic;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -220,38 +221,6 @@ pub fn remove_outputs_newer_than(dir: &Path, mark: std::time::SystemTime) -> cra
     Ok(removed)
 }
 
-/// Diagnostics grouped by fingerprint, one per distinct location.
-#[derive(Debug, Clone, Default)]
-pub struct Counted {
-    pub by_fp: BTreeMap<String, Vec<Diagnostic>>,
-}
-
-impl Counted {
-    pub fn new(diags: &[Diagnostic]) -> Counted {
-        let mut by_fp: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-        for d in diags {
-            let mut d = d.clone();
-            if d.fingerprint.is_empty() {
-                d.fingerprint = crate::diag::fingerprint(&d);
-            }
-            let v = by_fp.entry(d.fingerprint.clone()).or_default();
-            if !v.iter().any(|o| {
-                o.file == d.file
-                    && o.line == d.line
-                    && o.column == d.column
-                    && o.message == d.message
-            }) {
-                v.push(d);
-            }
-        }
-        Counted { by_fp }
-    }
-
-    pub fn count(&self, fp: &str) -> usize {
-        self.by_fp.get(fp).map_or(0, Vec::len)
-    }
-}
-
 /// What changed from `prev` to `cur`, with `base` to tell new from reappeared.
 #[derive(Debug, Clone, Default)]
 pub struct Delta {
@@ -264,46 +233,25 @@ pub struct Delta {
 }
 
 pub fn delta(prev: &Counted, cur: &Counted, base: &Counted) -> Delta {
-    let mut out = Delta::default();
-    for (fp, ds) in &cur.by_fp {
-        let (c, p, b) = (ds.len(), prev.count(fp), base.count(fp));
-        if c <= p {
-            continue;
+    let d = crate::diag::diff(prev, cur);
+    let mut out = Delta {
+        fixed: d.fixed,
+        ..Delta::default()
+    };
+    // Of the occurrences added to a fingerprint, those beyond what the base had are new; the
+    // rest were in the base (a reverted fix).
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for x in d.new {
+        let fp = x.fingerprint.clone();
+        let i = seen.entry(fp.clone()).or_default();
+        let (c, p, b) = (cur.count(&fp), prev.count(&fp), base.count(&fp));
+        let new = (c - p).min(c.saturating_sub(b));
+        if *i < new {
+            out.new.push(x);
+        } else {
+            out.reappeared.push(x);
         }
-        let added = c - p;
-        let new = added.min(c.saturating_sub(b));
-        // The occurrences at locations the previous state did not have are the added ones.
-        let prev_locs: Vec<(Option<String>, Option<u32>)> = prev
-            .by_fp
-            .get(fp)
-            .map(|v| v.iter().map(|d| (d.file.clone(), d.line)).collect())
-            .unwrap_or_default();
-        let mut picked: Vec<&Diagnostic> = ds
-            .iter()
-            .filter(|d| !prev_locs.contains(&(d.file.clone(), d.line)))
-            .collect();
-        for d in ds {
-            if picked.len() >= added {
-                break;
-            }
-            if !picked.iter().any(|x| std::ptr::eq(*x, d)) {
-                picked.push(d);
-            }
-        }
-        picked.truncate(added);
-        for (i, d) in picked.into_iter().enumerate() {
-            if i < new {
-                out.new.push(d.clone());
-            } else {
-                out.reappeared.push(d.clone());
-            }
-        }
-    }
-    for (fp, ds) in &prev.by_fp {
-        let (p, c) = (ds.len(), cur.count(fp));
-        if p > c {
-            out.fixed.extend(ds.iter().take(p - c).cloned());
-        }
+        *i += 1;
     }
     out
 }
