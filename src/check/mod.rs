@@ -4,7 +4,10 @@
 //! Verdicts are data: provided / not-required / missing / unresolved, each with evidence.
 
 mod outcome;
+mod probe;
 pub mod scan;
+mod sites;
+mod verdict;
 
 use crate::build::{self, BuildDir, Jobs};
 use crate::diag::{self, Diagnostic, ParseContext};
@@ -13,8 +16,10 @@ use crate::kconfig;
 use crate::plan::{Cell, Plan};
 use crate::source::SourceTree;
 use crate::util::FileLock;
+use probe::{nm, write_probe, Symbols};
 use scan::{Config, Truth};
 use serde::{Deserialize, Serialize};
+use sites::scan_tree;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,18 +118,22 @@ pub struct CheckOptions {
     pub build_root: PathBuf,
 }
 
-/// Headers the probe includes: the generic page-table and huge-page APIs, which pull in the
-/// arch's asm/pgtable.h.
-const PROBE_HEADERS: &[&str] = &[
-    "linux/mm.h",
-    "linux/huge_mm.h",
-    "linux/pgtable.h",
-    "linux/mman.h",
-    "asm/pgtable.h",
-    "asm/tlb.h",
-];
+/// What the check reports while it runs (the CLI prints these).
+#[derive(Debug, Clone, Serialize)]
+pub enum CheckEvent {
+    CellDone {
+        cell: String,
+        seconds: f64,
+        setup_failure: Option<String>,
+    },
+}
 
-pub fn run(plan: &Plan, src: &SourceTree, opts: &CheckOptions) -> Result<CheckSummary> {
+pub fn run(
+    plan: &Plan,
+    src: &SourceTree,
+    opts: &CheckOptions,
+    events: &std::sync::mpsc::Sender<CheckEvent>,
+) -> Result<CheckSummary> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&opts.run_dir)
         .ctx(|| format!("creating {}", opts.run_dir.display()))?;
@@ -140,15 +149,11 @@ pub fn run(plan: &Plan, src: &SourceTree, opts: &CheckOptions) -> Result<CheckSu
             .map(|c| {
                 let r = check_cell(c, src, opts, &jobs);
                 if let Ok(cc) = &r {
-                    eprintln!(
-                        "[{}] checked in {:.1}s{}",
-                        cc.cell,
-                        cc.seconds,
-                        match &cc.setup_failure {
-                            Some(f) => format!(": {f}"),
-                            None => String::new(),
-                        }
-                    );
+                    let _ = events.send(CheckEvent::CellDone {
+                        cell: cc.cell.clone(),
+                        seconds: cc.seconds,
+                        setup_failure: cc.setup_failure.clone(),
+                    });
                 }
                 r
             })
@@ -296,16 +301,20 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
     }
 
     for (i, h) in opts.helpers.iter().enumerate() {
-        out.helpers.push(verdict(
-            c,
-            h,
-            i,
-            &sites,
-            &obj_diags,
-            (&probe_diags, &decl_text),
-            &syms,
-            &src.root,
-        ));
+        let who = verdict::Who {
+            cell: &c.id,
+            arch: &c.arch,
+            srcarch: &c.srcarch,
+        };
+        let findings = verdict::Findings {
+            sites: &sites,
+            obj_diags: &obj_diags,
+            probe_diags: &probe_diags,
+            decl_text: &decl_text,
+            syms: &syms,
+            root: &src.root,
+        };
+        out.helpers.push(verdict::verdict(&who, h, i, &findings));
     }
     out.seconds = t0.elapsed().as_secs_f64();
     crate::atomic::write_json(&dir.join("check.json"), &out)?;
@@ -325,471 +334,4 @@ fn first_error(d: &[Diagnostic], default: &str) -> String {
         .find(|d| d.is_error())
         .map(|d| format!("{} {}", d.location(), d.message).trim().to_string())
         .unwrap_or_else(|| default.to_string())
-}
-
-/// One occurrence of a helper in a .c file.
-#[derive(Debug, Clone)]
-struct Site {
-    helper: String,
-    /// `mm/huge_memory.c:2428`
-    at: String,
-    /// `mm/huge_memory.o`
-    object: String,
-    definition: bool,
-    compiled: Truth,
-    /// the `#if` conditions around it
-    conditions: Vec<String>,
-    /// `obj-$(CONFIG_X)` gate of the object: (symbol, on)
-    object_gate: Option<String>,
-    object_built: Option<bool>,
-}
-
-fn c_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        match e.file_type() {
-            Ok(t) if t.is_dir() => c_files(&p, out),
-            Ok(t) if t.is_file() && p.extension().is_some_and(|x| x == "c") => out.push(p),
-            _ => {}
-        }
-    }
-}
-
-fn scan_tree(
-    root: &Path,
-    srcarch: &str,
-    helpers: &[String],
-    extra: &[String],
-    cfg: &Config,
-) -> Vec<Site> {
-    let mut files = Vec::new();
-    c_files(&root.join("mm"), &mut files);
-    c_files(&root.join("arch").join(srcarch), &mut files);
-    for o in extra {
-        let c = root.join(o).with_extension("c");
-        if c.is_file() && !files.contains(&c) {
-            files.push(c);
-        }
-    }
-    files.sort();
-    let mut sites = Vec::new();
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else {
-            continue;
-        };
-        if !helpers.iter().any(|h| text.contains(h.as_str())) {
-            continue;
-        }
-        let rel = f
-            .strip_prefix(root)
-            .unwrap_or(&f)
-            .to_string_lossy()
-            .into_owned();
-        let object = format!("{}.o", rel.trim_end_matches(".c"));
-        let stripped = scan::strip_comments(&text);
-        let conds = scan::conditions(&stripped, cfg);
-        let gate = scan::makefile_gate(root, &object, cfg);
-        for h in helpers {
-            for (line, col) in scan::find_ident(&stripped, h) {
-                let (truth, cs) = conds
-                    .lines
-                    .get(line)
-                    .cloned()
-                    .unwrap_or((Truth::Unknown, Vec::new()));
-                sites.push(Site {
-                    helper: h.clone(),
-                    at: format!("{rel}:{}", line + 1),
-                    object: object.clone(),
-                    definition: scan::is_definition(&stripped, line, col),
-                    compiled: truth,
-                    conditions: cs,
-                    object_gate: gate.as_ref().and_then(|g| g.0.clone()),
-                    object_built: gate.as_ref().map(|g| g.1),
-                });
-            }
-        }
-    }
-    sites
-}
-
-/// Write the probe sources; returns decl.c's text (its marker lines map diagnostics to helpers).
-fn write_probe(dir: &Path, helpers: &[String]) -> Result<String> {
-    std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
-    let mut decl =
-        String::from("/* kcross helper probe: how this arch and config declare each helper */\n");
-    let mut refs = String::from("/* kcross helper probe: a reference to each helper */\n");
-    for h in PROBE_HEADERS {
-        decl.push_str(&format!("#include <{h}>\n"));
-        refs.push_str(&format!("#include <{h}>\n"));
-    }
-    decl.push_str("struct kcross_probe { char c; };\n");
-    for (i, h) in helpers.iter().enumerate() {
-        // Each helper gets a block starting with a marker line, so a diagnostic's line number
-        // tells which helper it is about.
-        decl.push_str(&format!(
-            "/* kcross-helper {i} */\n#ifdef {h}\n#define {h} kcross_probe_macro_{i}\n#else\nstruct kcross_probe {h};\n#endif\n"
-        ));
-        refs.push_str(&format!(
-            "/* kcross-helper {i} */\n#ifndef {h}\nvoid *kcross_ref_{i} = (void *)&{h};\n#endif\n"
-        ));
-    }
-    crate::atomic::write(&dir.join("decl.c"), decl.as_bytes())?;
-    crate::atomic::write(&dir.join("ref.c"), refs.as_bytes())?;
-    crate::atomic::write(&dir.join("Makefile"), b"obj-y += decl.o ref.o\n")?;
-    Ok(decl)
-}
-
-/// Which helper a probe line belongs to (by the marker comments).
-fn probe_helper_of_line(file_text: &str, line: u32) -> Option<usize> {
-    let mut cur = None;
-    for (i, l) in file_text.lines().enumerate() {
-        if i as u32 + 1 > line {
-            break;
-        }
-        if let Some(rest) = l.strip_prefix("/* kcross-helper ") {
-            cur = rest.trim_end_matches(" */").parse().ok();
-        }
-    }
-    cur
-}
-
-#[derive(Debug, Default)]
-struct Symbols {
-    defined: BTreeSet<String>,
-    undefined: BTreeSet<String>,
-}
-
-fn nm(tool: &str, obj: &Path) -> Result<Symbols> {
-    let out = crate::proc::run_capture(Command::new(tool).arg(obj))?;
-    let mut s = Symbols::default();
-    for l in String::from_utf8_lossy(&out.stdout).lines() {
-        let parts: Vec<&str> = l.split_whitespace().collect();
-        match parts.as_slice() {
-            ["U", name] | ["w", name] => {
-                s.undefined.insert(name.to_string());
-            }
-            [_, t, name] if !matches!(*t, "U" | "w" | "v") => {
-                s.defined.insert(name.to_string());
-            }
-            _ => {}
-        }
-    }
-    Ok(s)
-}
-
-/// The note `previous declaration/definition of 'h'` (or a macro's previous definition) in
-/// the probe's diagnostics: (kind, location).
-fn declared_at(
-    h: &str,
-    idx: usize,
-    probe: &[Diagnostic],
-    decl_text: &str,
-) -> Option<(String, String, String)> {
-    for d in probe {
-        if d.file
-            .as_deref()
-            .is_none_or(|f| !f.ends_with("kcross-probe/decl.c"))
-        {
-            continue;
-        }
-        if probe_helper_of_line(decl_text, d.line.unwrap_or(0)) != Some(idx) {
-            continue;
-        }
-        for n in &d.notes {
-            // e.g. "arch/x86/include/asm/pgtable.h:878:21: note: previous definition of 'pud_modify' with type ..."
-            let Some((loc, msg)) = n.split_once(": note: ") else {
-                continue;
-            };
-            let loc = loc.trim();
-            let mut parts = loc.rsplitn(3, ':');
-            let _col = parts.next();
-            let line = parts.next().unwrap_or("");
-            let file = parts.next().unwrap_or(loc);
-            let at = format!("{file}:{line}");
-            if msg.contains("previous definition of") || msg.contains("previous declaration of") {
-                if !msg.contains(h) {
-                    continue;
-                }
-                let kind = if msg.contains("previous definition") {
-                    "definition"
-                } else {
-                    "declaration"
-                };
-                return Some((kind.to_string(), at, msg.to_string()));
-            }
-            if msg.contains("location of the previous definition") {
-                return Some(("macro".to_string(), at, msg.to_string()));
-            }
-        }
-    }
-    None
-}
-
-fn source_line(root: &Path, at: &str) -> Option<String> {
-    let (file, line) = at.rsplit_once(':')?;
-    let n: usize = line.parse().ok()?;
-    let text = std::fs::read_to_string(root.join(file)).ok()?;
-    text.lines()
-        .nth(n.checked_sub(1)?)
-        .map(|l| l.trim().to_string())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn verdict(
-    c: &Cell,
-    h: &str,
-    idx: usize,
-    sites: &[Site],
-    obj_diags: &[Diagnostic],
-    (probe_diags, decl_text): (&[Diagnostic], &str),
-    syms: &BTreeMap<String, Symbols>,
-    root: &Path,
-) -> HelperResult {
-    let mut ev = Vec::new();
-    let mut res = HelperResult {
-        cell: c.id.clone(),
-        arch: c.arch.clone(),
-        helper: h.to_string(),
-        verdict: HelperVerdict::NotRequired,
-        kind: None,
-        provider: None,
-        summary: String::new(),
-        evidence: Vec::new(),
-    };
-    let mine: Vec<&Site> = sites.iter().filter(|s| s.helper == h).collect();
-    let compiled_uses: Vec<&&Site> = mine
-        .iter()
-        .filter(|s| !s.definition && s.compiled != Truth::False && s.object_built != Some(false))
-        .collect();
-
-    // Missing: a real object this config builds fails to compile because of the helper.
-    let errs: Vec<&Diagnostic> = obj_diags
-        .iter()
-        .filter(|d| d.is_error() && !scan::find_ident(&d.message, h).is_empty())
-        .collect();
-    if let Some(e) = errs.first() {
-        res.verdict = HelperVerdict::Missing;
-        res.summary = format!("{}: {}", e.location(), e.message);
-        for e in &errs {
-            ev.push(Evidence {
-                what: format!("compiler: {}", e.message),
-                at: Some(e.location()),
-            });
-        }
-        if let Some(u) = compiled_uses.first() {
-            ev.push(Evidence {
-                what: format!(
-                    "referenced here: {}",
-                    source_line(root, &u.at).unwrap_or_default()
-                ),
-                at: Some(u.at.clone()),
-            });
-        }
-        res.evidence = ev;
-        return res;
-    }
-
-    let decl = declared_at(h, idx, probe_diags, decl_text);
-    let defs_built: Vec<(&Site, bool)> = mine
-        .iter()
-        .filter(|s| s.definition)
-        .map(|s| {
-            (
-                *s,
-                syms.get(&s.object).is_some_and(|y| y.defined.contains(h)),
-            )
-        })
-        .collect();
-    let referencing_objs: Vec<&String> = syms
-        .iter()
-        .filter(|(_, y)| y.undefined.contains(h))
-        .map(|(o, _)| o)
-        .collect();
-
-    if let Some((kind, at, msg)) = decl {
-        let generic = !at.starts_with("arch/");
-        let is_inline = source_line(root, &at).is_some_and(|l| l.contains("inline"));
-        let kind_name = match kind.as_str() {
-            "macro" => "macro",
-            "definition" if is_inline => "static inline",
-            "definition" => "definition",
-            _ => "extern function",
-        };
-        res.kind = Some(kind_name.to_string());
-        res.provider = Some(if generic { "generic" } else { "arch" }.to_string());
-        ev.push(Evidence {
-            what: format!("the compiler sees: {msg}"),
-            at: Some(at.clone()),
-        });
-        if kind_name == "extern function" {
-            if let Some((d, _)) = defs_built.iter().find(|(_, built)| *built) {
-                res.verdict = HelperVerdict::Provided;
-                res.summary = format!(
-                    "extern, declared at {at}, defined at {} ({})",
-                    d.at, d.object
-                );
-                ev.push(Evidence {
-                    what: format!("defined in {} (nm: T {h})", d.object),
-                    at: Some(d.at.clone()),
-                });
-            } else if !referencing_objs.is_empty() || !compiled_uses.is_empty() {
-                res.verdict = HelperVerdict::Unresolved;
-                let users: Vec<String> = referencing_objs.iter().map(|s| s.to_string()).collect();
-                res.summary = format!(
-                    "declared at {at} and referenced ({}), but no object this config builds defines it",
-                    if users.is_empty() {
-                        compiled_uses.iter().map(|u| u.at.clone()).collect::<Vec<_>>().join(", ")
-                    } else {
-                        users.join(", ")
-                    }
-                );
-                for (d, _) in &defs_built {
-                    ev.push(Evidence {
-                        what: format!(
-                            "a definition exists in {} but is not built here{}",
-                            d.object,
-                            gating_text(d)
-                        ),
-                        at: Some(d.at.clone()),
-                    });
-                }
-            } else {
-                res.verdict = HelperVerdict::NotRequired;
-                res.summary = format!(
-                    "declared at {at}, but nothing built for this config references or defines it"
-                );
-            }
-        } else {
-            res.verdict = HelperVerdict::Provided;
-            res.summary = format!(
-                "{kind_name} at {at}{}",
-                if generic { " (generic fallback)" } else { "" }
-            );
-        }
-        res.evidence = ev;
-        return res;
-    }
-
-    // Not declared for this arch and config.
-    let gated: Vec<&&Site> = mine
-        .iter()
-        .filter(|s| !s.definition && (s.compiled == Truth::False || s.object_built == Some(false)))
-        .collect();
-    let mut symbols: BTreeSet<String> = BTreeSet::new();
-    for g in &gated {
-        for cnd in &g.conditions {
-            for w in cnd.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')) {
-                if w.starts_with("CONFIG_") {
-                    symbols.insert(w.to_string());
-                }
-            }
-        }
-        if let (Some(gs), Some(false)) = (&g.object_gate, g.object_built) {
-            symbols.insert(gs.clone());
-        }
-    }
-    let defined_elsewhere = defined_in_other_arches(root, &c.srcarch, h);
-    res.verdict = HelperVerdict::NotRequired;
-    res.summary = if !gated.is_empty() && !symbols.is_empty() {
-        format!(
-            "not provided by {}; its generic users are compiled only with {} (=n here)",
-            c.arch,
-            symbols.iter().cloned().collect::<Vec<_>>().join(", ")
-        )
-    } else if !defined_elsewhere.is_empty() {
-        format!(
-            "not provided by {}; defined only in {}, and nothing built for this cell references it",
-            c.arch,
-            defined_elsewhere
-                .iter()
-                .map(|(a, _)| a.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    } else {
-        format!(
-            "not provided by {}, and nothing built for this cell references it",
-            c.arch
-        )
-    };
-    for g in gated {
-        ev.push(Evidence {
-            what: format!(
-                "use compiled only under {}{}",
-                g.conditions.join(" && "),
-                gating_text(g)
-            ),
-            at: Some(g.at.clone()),
-        });
-    }
-    for (arch_dir, at) in defined_elsewhere {
-        ev.push(Evidence {
-            what: format!("defined for {arch_dir}"),
-            at: Some(at),
-        });
-    }
-    res.evidence = ev;
-    res
-}
-
-fn gating_text(s: &Site) -> String {
-    match (&s.object_gate, s.object_built) {
-        (Some(g), Some(false)) => format!(" ({} is built only with {g}, =n here)", s.object),
-        _ => String::new(),
-    }
-}
-
-/// Other arches that define the helper in their pgtable headers or mm code (evidence for
-/// "not required": an arch-internal helper of someone else).
-fn defined_in_other_arches(root: &Path, srcarch: &str, h: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let Ok(rd) = std::fs::read_dir(root.join("arch")) else {
-        return found;
-    };
-    let mut arches: Vec<String> = rd
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    arches.sort();
-    for a in arches {
-        if a == srcarch {
-            continue;
-        }
-        let mut files = Vec::new();
-        let inc = root.join("arch").join(&a).join("include/asm");
-        if let Ok(rd) = std::fs::read_dir(&inc) {
-            for e in rd.flatten() {
-                let n = e.file_name().to_string_lossy().into_owned();
-                if n.starts_with("pgtable") || n.contains("tlb") {
-                    files.push(e.path());
-                }
-            }
-        }
-        c_files(&root.join("arch").join(&a).join("mm"), &mut files);
-        for f in files {
-            let Ok(text) = std::fs::read_to_string(&f) else {
-                continue;
-            };
-            if !text.contains(h) {
-                continue;
-            }
-            let stripped = scan::strip_comments(&text);
-            for (line, col) in scan::find_ident(&stripped, h) {
-                let l = stripped.lines().nth(line).unwrap_or("");
-                if scan::is_definition(&stripped, line, col)
-                    || l.trim_start().starts_with("#define")
-                {
-                    let rel = f.strip_prefix(root).unwrap_or(&f).display().to_string();
-                    found.push((format!("arch/{a}"), format!("{rel}:{}", line + 1)));
-                    break;
-                }
-            }
-        }
-    }
-    found
 }

@@ -33,7 +33,7 @@ pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
         run_dir: run_dir.clone(),
         build_root: build::default_build_root(),
     };
-    let summary = crate::check::run(&l.plan, &src, &opts)?;
+    let summary = super::common::run_check(&l.plan, &src, &opts)?;
     set_latest(&c.out, &run_dir)?;
     let table = report::terminal::check_table(&summary);
     emit(c.json, &summary, &table);

@@ -182,3 +182,31 @@ pub fn emit<T: serde::Serialize>(json: bool, value: &T, text: &str) {
         print!("{text}");
     }
 }
+
+/// The helper check with its progress on stderr: a line per cell as it is done.
+pub fn run_check(
+    plan: &Plan,
+    src: &SourceTree,
+    opts: &crate::check::CheckOptions,
+) -> Result<crate::check::CheckSummary> {
+    use crate::check::CheckEvent;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let printer = std::thread::spawn(move || {
+        for ev in rx {
+            match ev {
+                CheckEvent::CellDone {
+                    cell,
+                    seconds,
+                    setup_failure,
+                } => eprintln!(
+                    "[{cell}] checked in {seconds:.1}s{}",
+                    setup_failure.map(|f| format!(": {f}")).unwrap_or_default()
+                ),
+            }
+        }
+    });
+    let r = crate::check::run(plan, src, opts, &tx);
+    drop(tx);
+    let _ = printer.join();
+    r
+}

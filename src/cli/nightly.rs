@@ -90,7 +90,7 @@ pub fn run(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Result
             run_dir: summary.out_dir.join("check"),
             build_root: build::default_build_root(),
         };
-        crate::history::rows::from_check(&crate::check::run(&l.plan, &src, &opts)?)
+        crate::history::rows::from_check(&super::common::run_check(&l.plan, &src, &opts)?)
     };
     let runtime = if l.plan.runtime.is_some() {
         let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
