@@ -1,11 +1,14 @@
 //! Kernel sources: a tarball (unpacked once into a content-keyed cache, atomically), a
-//! directory, or a git tree. Builds are always out of tree (O=): the source is never written.
+//! directory, or a git tree, each with a key that changes with its content (`key`). Builds
+//! are always out of tree (O=): the source is never written.
 
 use crate::error::{Error, IoContext, Result};
 use crate::util::FileLock;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod key;
 
 /// The default source when neither the matrix nor --source names one.
 pub const DEFAULT_SOURCE: &str = "linux-source-6.12";
@@ -25,7 +28,9 @@ pub struct SourceTree {
     pub origin: String,
     /// The kernel tree's top directory (has Makefile, Kconfig, arch/).
     pub root: PathBuf,
-    /// Content identity: sha256 prefix of the tarball, git commit, or a hash of the path.
+    /// Content identity: sha256 prefix of the tarball; a git tree's HEAD commit, with
+    /// `-dirty-<hash>` of its changes and untracked files when it has some; a directory's
+    /// fingerprint (path, and every entry's size and mtime). See `source::key`.
     pub key: String,
     /// `6.12.57` from the top Makefile.
     pub version: String,
@@ -54,34 +59,13 @@ pub fn prepare(spec: &str) -> Result<SourceTree> {
             .ctx(|| format!("resolving {}", path.display()))?;
         check_kernel_tree(&root, spec)?;
         let version = kernel_version(&root)?;
-        if root.join(".git").exists() {
-            let out = crate::proc::run_capture(
-                Command::new("git")
-                    .arg("-C")
-                    .arg(&root)
-                    .args(["rev-parse", "HEAD"]),
-            )?;
-            if !out.status.success() {
-                return Err(Error::Source {
-                    path: root,
-                    msg: format!(
-                        "git rev-parse HEAD failed: {}",
-                        String::from_utf8_lossy(&out.stderr).trim()
-                    ),
-                });
-            }
-            let commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            return Ok(SourceTree {
-                kind: SourceKind::Git,
-                origin: spec.to_string(),
-                root,
-                key: commit,
-                version,
-            });
-        }
-        let key = short_hash(root.to_string_lossy().as_bytes());
+        let (kind, key) = if root.join(".git").exists() {
+            (SourceKind::Git, key::git_key(&root)?)
+        } else {
+            (SourceKind::Dir, key::dir_key(&root)?)
+        };
         return Ok(SourceTree {
-            kind: SourceKind::Dir,
+            kind,
             origin: spec.to_string(),
             root,
             key,
