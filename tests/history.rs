@@ -79,6 +79,7 @@ fn cell(
         toolchain: tc.into(),
         config: config.into(),
         targets: vec!["vmlinux".into()],
+        config_key: String::new(),
         verdict: if errors > 0 {
             Verdict::Fail
         } else {

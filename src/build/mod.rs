@@ -3,6 +3,7 @@
 //! the number of cells. A cell that fails is a result, not an `Err`.
 
 mod cell;
+pub mod reuse;
 
 pub use cell::{build_dir_for, configure, make_command, make_failure, BuildDir};
 
@@ -65,6 +66,10 @@ pub struct CellResult {
     pub toolchain: String,
     pub config: String,
     pub targets: Vec<String>,
+    /// `Cell::config_key()` of what was built: base config, fragments' content, make vars,
+    /// toolchain (empty in summaries of an older kcross and in runs read back from history).
+    #[serde(default)]
+    pub config_key: String,
     pub verdict: Verdict,
     /// The stage that failed, when the verdict is Fail.
     pub failed_stage: Option<Stage>,
@@ -101,6 +106,7 @@ impl CellResult {
             toolchain: c.toolchain.family.clone(),
             config: c.config.label.clone(),
             targets: c.targets.clone(),
+            config_key: c.config_key(),
             verdict: Verdict::Pass,
             failed_stage: None,
             reason: None,

@@ -456,6 +456,7 @@ mod tests {
             toolchain: "gcc".into(),
             config: "tiny".into(),
             targets: vec!["vmlinux".into()],
+            config_key: String::new(),
             verdict,
             failed_stage: (verdict == Verdict::Fail).then_some(Stage::Build),
             reason: None,

@@ -135,6 +135,7 @@ impl History {
                         toolchain: r.get(2)?,
                         config: r.get(3)?,
                         targets: json_parse(&r.get::<_, String>(4)?)?,
+                        config_key: String::new(),
                         verdict: enum_parse(&r.get::<_, String>(5)?)?,
                         failed_stage: failed_stage.as_deref().map(enum_parse).transpose()?,
                         reason: r.get(7)?,

@@ -331,6 +331,7 @@ fn build_cell_step(
             toolchain: c.toolchain.family.clone(),
             config: c.config.label.clone(),
             targets: c.targets.clone(),
+            config_key: c.config_key(),
             verdict: Verdict::Skipped,
             failed_stage: None,
             reason: Some("the base does not configure".into()),
