@@ -17,9 +17,9 @@ pub fn run(c: &Common, cells_at_once: Option<usize>, runtime: bool) -> Result<i3
     )?;
     let rt = if runtime {
         let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
-        Some(super::boot::runtime_after_build(
-            &l.plan, &l.reg, &summary, &opts, false,
-        )?)
+        let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;
+        super::common::set_latest(&c.out, &summary.out_dir, super::common::Stage::Boot)?;
+        Some(rt)
     } else {
         None
     };

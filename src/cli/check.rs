@@ -1,7 +1,7 @@
 //! `kcross check`: the named helpers on every cell of the matrix.
 
 use super::common::{
-    emit, ensure_tools, jobs, load, new_run_dir, prepare_source, set_latest, Common,
+    emit, ensure_tools, jobs, load, new_run_dir, prepare_source, set_latest, Common, Stage,
 };
 use crate::build;
 use crate::error::{outcome_code, Error, Result};
@@ -34,7 +34,7 @@ pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
         build_root: build::default_build_root(),
     };
     let summary = super::common::run_check(&l.plan, &src, &opts)?;
-    set_latest(&c.out, &run_dir)?;
+    set_latest(&c.out, &run_dir, Stage::Check)?;
     let table = report::terminal::check_table(&summary);
     emit(c.json, &summary, &table);
     Ok(outcome_code(summary.passed()))

@@ -116,7 +116,7 @@ pub fn ensure_tools(l: &Loaded) -> Result<()> {
     Ok(())
 }
 
-/// `<out>/runs/<timestamp>-<matrix>`, and `<out>/latest` pointing at it.
+/// `<out>/runs/<timestamp>-<matrix>` (linked as latest by `set_latest` once complete).
 pub fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let runs = out.join("runs");
@@ -129,14 +129,54 @@ pub fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Point `<out>/latest` at a finished run (atomically: a new link renamed over the old).
-pub fn set_latest(out: &Path, run_dir: &Path) -> Result<()> {
-    let rel = run_dir.strip_prefix(out).unwrap_or(run_dir);
-    let tmp = out.join(format!(".latest.{}", std::process::id()));
+/// The stage a run dir holds the results of; each has its own `<out>/latest-<stage>` link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Build,
+    Check,
+    Series,
+    Boot,
+}
+
+impl Stage {
+    pub fn link_name(self) -> &'static str {
+        match self {
+            Stage::Build => "latest-build",
+            Stage::Check => "latest-check",
+            Stage::Series => "latest-series",
+            Stage::Boot => "latest-boot",
+        }
+    }
+}
+
+/// Point `<out>/<name>` at `dir` (relative when under `out`), atomically: a new link renamed
+/// over the old, so a reader sees the old run or the new one, never none.
+fn link(out: &Path, name: &str, dir: &Path) -> Result<()> {
+    let rel = dir.strip_prefix(out).unwrap_or(dir);
+    let tmp = out.join(format!(".{name}.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(rel, &tmp).map_err(|e| Error::io("linking latest", e))?;
-    std::fs::rename(&tmp, out.join("latest")).map_err(|e| Error::io("linking latest", e))?;
+    let ctx = |e| Error::io(format!("linking {}", out.join(name).display()), e);
+    std::os::unix::fs::symlink(rel, &tmp).map_err(ctx)?;
+    std::fs::rename(&tmp, out.join(name)).map_err(ctx)?;
     Ok(())
+}
+
+/// A finished run of `stage`: `<out>/latest-<stage>` and `<out>/latest` (the newest run of
+/// any stage) point at it.
+pub fn set_latest(out: &Path, run_dir: &Path, stage: Stage) -> Result<()> {
+    link(out, stage.link_name(), run_dir)?;
+    link(out, "latest", run_dir)
+}
+
+/// Only `<out>/latest-<stage>`, for a stage that ran inside another stage's run (the check
+/// and boot of `kcross nightly`, whose run is the build's): `latest` stays at that run.
+pub fn set_latest_stage(out: &Path, dir: &Path, stage: Stage) -> Result<()> {
+    link(out, stage.link_name(), dir)
+}
+
+/// The newest complete build in `out`: `<out>/latest-build/summary.json`.
+pub fn latest_build(out: &Path) -> PathBuf {
+    out.join(Stage::Build.link_name()).join("summary.json")
 }
 
 pub fn prepare_source(c: &Common, l: &Loaded) -> Result<SourceTree> {
@@ -167,7 +207,7 @@ pub fn run_builds(
     drop(tx);
     let _ = progress.join();
     let summary = summary?;
-    set_latest(&c.out, &run_dir)?;
+    set_latest(&c.out, &run_dir, Stage::Build)?;
     Ok(summary)
 }
 

@@ -2,7 +2,9 @@
 //! file (a second nightly on the same history is refused with exit 2 while the first runs),
 //! exit 1 when something regressed since the previous run of the same matrix, 0 otherwise.
 
-use super::common::{ensure_tools, jobs, load, prepare_source, run_builds, Common};
+use super::common::{
+    ensure_tools, jobs, load, prepare_source, run_builds, set_latest_stage, Common, Stage,
+};
 use crate::build;
 use crate::error::Result;
 use crate::history::{History, NightlyLock, RecordedRun, ReportOptions, RunReport};
@@ -90,11 +92,14 @@ pub fn run(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Result
             run_dir: summary.out_dir.join("check"),
             build_root: build::default_build_root(),
         };
-        crate::history::rows::from_check(&super::common::run_check(&l.plan, &src, &opts)?)
+        let check = super::common::run_check(&l.plan, &src, &opts)?;
+        set_latest_stage(&c.out, &opts.run_dir, Stage::Check)?;
+        crate::history::rows::from_check(&check)
     };
     let runtime = if l.plan.runtime.is_some() {
         let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
         let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;
+        set_latest_stage(&c.out, &summary.out_dir, Stage::Boot)?;
         crate::history::rows::from_runtime(&rt)
     } else {
         Vec::new()

@@ -100,7 +100,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         &run_dir.join("report.md"),
         report::series::Markdown.render(&result).as_bytes(),
     )?;
-    session::set_latest(&c.out, &run_dir)?;
+    session::set_latest(&c.out, &run_dir, session::Stage::Series)?;
     let grid = report::series::grid(&result);
     session::emit(c.json, &result, &grid);
     Ok(result.exit_code())
