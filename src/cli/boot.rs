@@ -1,4 +1,5 @@
-//! `kcross boot [MATRIX]` (boot the latest build's cells, or build them first), and
+//! `kcross boot [MATRIX]` (boot the latest build's cells when it is what the matrix asks
+//! now, else build them first, saying why), and
 //! `runtime_after_build` for `kcross build --runtime` and `kcross nightly`.
 
 use super::common::{self as session, Common};
@@ -8,7 +9,7 @@ use crate::guest_tests::{known_test, known_tests};
 use crate::plan::Plan;
 use crate::report::Export;
 use crate::runtime::{RuntimeEvent, RuntimeOptions, RuntimeSummary};
-use crate::source;
+use crate::source::SourceTree;
 use crate::toolchain::Registry;
 use std::path::Path;
 use std::sync::mpsc::Receiver;
@@ -27,7 +28,7 @@ pub struct BootArgs {
     /// Extra kernel command-line argument (repeatable), e.g. `rdinit=/nonexistent`
     #[arg(long = "kernel-arg")]
     pub kernel_args: Vec<String>,
-    /// Build first even when the latest build in --out has every cell
+    /// Build first even when the latest build in --out is of this source and configuration
     #[arg(long)]
     pub build: bool,
     /// Echo the guest consoles on stderr
@@ -89,23 +90,37 @@ pub fn runtime_after_build(
     Ok(r)
 }
 
-/// `<out>/latest/summary.json`, when it holds every cell of the plan built from `spec`.
-fn reusable(out: &Path, plan: &Plan, spec: &str) -> Option<RunSummary> {
-    let s = build::load_summary(&out.join("latest").join("summary.json")).ok()?;
-    let same_source = s.source.origin == spec
-        || source::resolve(spec)
-            .ok()
-            .and_then(|p| p.canonicalize().ok())
-            .is_some_and(|p| Path::new(&s.source.origin).canonicalize().ok() == Some(p));
-    // every cell of the plan is there, and what built still has its image
-    let has_cells = plan.cells.iter().all(|c| {
-        s.cells.iter().any(|x| {
-            x.cell == c.id
-                && (x.verdict != build::Verdict::Pass
-                    || x.image.as_ref().is_some_and(|i| i.is_file()))
-        })
-    });
-    (s.matrix == plan.matrix && same_source && has_cells).then_some(s)
+/// What `kcross boot` boots: the latest build when it still stands for the plan on `src`,
+/// else why not (the build to make first).
+pub enum Decision {
+    Reuse(Box<RunSummary>),
+    Build(String),
+}
+
+/// Reuse `<out>/latest-build` when it is of this matrix, this source content and every
+/// cell's current configuration (`build::reuse::staleness`); `--build` always builds.
+pub fn decide(out: &Path, plan: &Plan, src: &SourceTree, force: bool) -> Decision {
+    if force {
+        return Decision::Build("--build".into());
+    }
+    let path = session::latest_build(out);
+    let s = match build::load_summary(&path) {
+        Ok(s) => s,
+        Err(_) if !path.exists() => {
+            return Decision::Build(format!("no build in {} yet", out.display()))
+        }
+        Err(e) => return Decision::Build(format!("the latest build is unreadable: {e}")),
+    };
+    let why = build::reuse::staleness(&s, plan, src);
+    if why.is_empty() {
+        return Decision::Reuse(Box::new(s));
+    }
+    let why: Vec<String> = why.iter().map(|w| w.to_string()).collect();
+    Decision::Build(format!(
+        "the build in {} is stale: {}",
+        s.out_dir.display(),
+        why.join("; ")
+    ))
 }
 
 /// `kcross boot [MATRIX]`; returns the exit code (0 all passed, 1 something failed).
@@ -120,32 +135,38 @@ pub fn run(a: &BootArgs) -> Result<i32> {
             )));
         }
     }
-    let spec = session::source_spec(c, &l.matrix);
-    let summary = match (a.build, reusable(&c.out, &l.plan, &spec)) {
-        (false, Some(s)) => {
-            if !c.json {
-                eprintln!("kcross: booting the build in {}", s.out_dir.display());
-            }
-            s
+    // The source's key says whether the latest build is of this content.
+    let src = session::prepare_source(c, &l)?;
+    let summary = match decide(&c.out, &l.plan, &src, a.build) {
+        Decision::Reuse(s) => {
+            eprintln!(
+                "kcross: booting the build in {} (same source and configuration)",
+                s.out_dir.display()
+            );
+            *s
         }
-        _ => {
+        Decision::Build(why) => {
+            eprintln!("kcross: building first: {why}");
             session::ensure_tools(&l)?;
-            let src = session::prepare_source(c, &l)?;
             let s = session::run_builds(c, &l, &src, None)?;
             eprint!("{}", crate::report::terminal::table(&s));
             s
         }
     };
+    // The summary's out_dir is as --out was given when it was built (maybe relative to
+    // another directory); the link is where it is now.
     let run_dir = if summary.out_dir.is_dir() {
         summary.out_dir.clone()
     } else {
-        std::fs::canonicalize(c.out.join("latest")).unwrap_or_else(|_| c.out.join("latest"))
+        let link = c.out.join(session::Stage::Build.link_name());
+        std::fs::canonicalize(&link).unwrap_or(link)
     };
-    let mut opts = RuntimeOptions::new(run_dir);
+    let mut opts = RuntimeOptions::new(run_dir.clone());
     opts.tests = a.tests.clone();
     opts.timeout_s = a.timeout;
     opts.extra_kernel_args = a.kernel_args.clone();
     let rt = runtime_after_build(&l.plan, &l.reg, &summary, &opts, a.console)?;
+    session::set_latest(&c.out, &run_dir, session::Stage::Boot)?;
     session::emit(c.json, &rt, &crate::report::runtime::table(&rt));
     let built_ok = summary
         .cells
