@@ -37,7 +37,7 @@ fn series(name: &str, series: &str, extra: &[&str]) -> (i32, String, String, Pat
 }
 
 fn load(out: &Path) -> Value {
-    let p = out.join("latest/series.json");
+    let p = out.join("latest-series/series.json");
     serde_json::from_str(
         &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
     )
