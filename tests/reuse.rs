@@ -50,10 +50,12 @@ fn boot(m: &Path, out: &Path) -> String {
 
 #[test]
 fn boot_reuses_the_build_only_while_the_matrix_asks_for_it() {
-    let d = tempfile::tempdir().unwrap();
-    let m = d.path().join("m.toml");
+    // A fixed place for the matrix: a fragment's path is part of the config key, so later
+    // runs of this test find their build dirs configured.
+    let d = out_dir("reuse-matrix");
+    let m = d.join("m.toml");
     std::fs::write(&m, MATRIX).unwrap();
-    let frag = d.path().join("frag.config");
+    let frag = d.join("frag.config");
     std::fs::write(&frag, "CONFIG_PRINTK=y\n").unwrap();
     let out = out_dir("reuse");
 
@@ -147,7 +149,7 @@ fn boot_reuses_the_build_only_while_the_matrix_asks_for_it() {
     ));
     // A build that recorded an image which is gone; one from before config keys.
     let mut gone = first.clone();
-    let image = d.path().join("Image");
+    let image = d.join("Image");
     gone.cells[0].image = Some(image.clone());
     assert_eq!(
         staleness(&gone, &plan_of(&m), &first.source),

@@ -101,7 +101,7 @@ pub enum Decision {
 /// cell's current configuration (`build::reuse::staleness`); `--build` always builds.
 pub fn decide(out: &Path, plan: &Plan, src: &SourceTree, force: bool) -> Decision {
     if force {
-        return Decision::Build("--build".into());
+        return Decision::Build("--build was given".into());
     }
     let path = session::latest_build(out);
     let s = match build::load_summary(&path) {
