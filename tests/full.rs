@@ -57,7 +57,10 @@ fn clang_x86_64_full_image_builds_and_passes_devdax() {
     // Every warning clang printed is parsed with its flag.
     for w in c["diagnostics"].as_array().unwrap() {
         if w["severity"] == "warning" && w["tool"] == "compiler" {
-            assert!(w["flag"].as_str().is_some_and(|f| f.starts_with("-W")), "{w:#}");
+            assert!(
+                w["flag"].as_str().is_some_and(|f| f.starts_with("-W")),
+                "{w:#}"
+            );
         }
     }
     let rt = &v["runtime"]["results"][0];

@@ -282,6 +282,7 @@ pub fn build(
     let mut cmd = make_command(&src.root, &bd.path, c, &c.targets);
     let run = tracked.make(
         &mut cmd,
+        &c.targets,
         jobs,
         &build_log,
         &std::collections::BTreeSet::new(),
@@ -296,7 +297,7 @@ pub fn build(
     result.printed = run.printed.len();
     // The tree's diagnostics, not only what this make printed: a warm rebuild reports what
     // a cold one would.
-    result.diagnostics = tracked.all();
+    result.diagnostics = tracked.view(&c.targets);
     if !run.ok {
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Build);

@@ -58,11 +58,14 @@ impl Tracked {
         self.state.is_cold()
     }
 
-    /// Run `cmd` (a make in this build dir) logged to `log`, and fold its diagnostics in.
-    /// `touched`: tree files known to have changed since the last make (a patch's files).
+    /// Run `cmd` (a make of `targets` in this build dir) logged to `log`, and fold its
+    /// diagnostics in. `touched`: tree files known to have changed since the last make (a
+    /// patch's files).
+    #[allow(clippy::too_many_arguments)]
     pub fn make(
         &mut self,
         cmd: &mut Command,
+        targets: &[String],
         jobs: &Jobs,
         log: &Path,
         touched: &BTreeSet<String>,
@@ -85,6 +88,7 @@ impl Tracked {
         self.state.finish(
             &self.roots.build,
             &self.roots,
+            targets,
             printed.clone(),
             &rebuilt,
             touched,
@@ -96,9 +100,18 @@ impl Tracked {
         })
     }
 
-    /// Every diagnostic the tree has now, stamped with this cell.
-    pub fn all(&self) -> Vec<Diagnostic> {
-        let mut v = self.state.all();
+    /// The diagnostics the tree has now for these targets (`DiagState::view`), stamped with
+    /// this cell.
+    pub fn view(&self, targets: &[String]) -> Vec<Diagnostic> {
+        self.stamp(self.state.view(targets))
+    }
+
+    /// `view` without configure's diagnostics.
+    pub fn of_targets(&self, targets: &[String]) -> Vec<Diagnostic> {
+        self.stamp(self.state.of_targets(targets))
+    }
+
+    fn stamp(&self, mut v: Vec<Diagnostic>) -> Vec<Diagnostic> {
         for d in &mut v {
             d.cell = self.cell.clone();
             if d.fingerprint.is_empty() {

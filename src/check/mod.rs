@@ -234,7 +234,8 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
         out.prepare_reused = true;
     } else {
         let mut cmd = build::make_command(&src.root, &bd.path, c, &["prepare".to_string()]);
-        let run = tracked.make(&mut cmd, jobs, &log, &BTreeSet::new(), |_| {})?;
+        let prepare = ["prepare".to_string()];
+        let run = tracked.make(&mut cmd, &prepare, jobs, &log, &BTreeSet::new(), |_| {})?;
         if !run.ok {
             let d = run.printed;
             out.setup_failure = Some(first_error(&d, "make prepare failed"));
@@ -277,14 +278,11 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
         let mut targets = vec!["-k".to_string()];
         targets.extend(objects.iter().cloned());
         let mut cmd = build::make_command(&src.root, &bd.path, c, &targets);
-        tracked.make(&mut cmd, jobs, &obj_log, &BTreeSet::new(), |_| {})?;
+        let objs: Vec<String> = objects.iter().cloned().collect();
+        tracked.make(&mut cmd, &objs, jobs, &obj_log, &BTreeSet::new(), |_| {})?;
         // The objects' diagnostics as the tree has them, not only what this make printed:
         // an object that compiled last time is not recompiled, its errors still count.
-        let units: BTreeSet<String> = objects
-            .iter()
-            .map(|o| o.strip_suffix(".o").unwrap_or(o).to_string())
-            .collect();
-        obj_diags = tracked.state.of_units(&units);
+        obj_diags = tracked.of_targets(&objs);
     }
 
     // 3. The probe: declarations as the compiler sees them, and a reference to each helper.

@@ -15,9 +15,18 @@
 //!   cannot work for headers. A header diagnostic that goes away only because a source file
 //!   changed is not seen as fixed until the header changes: the state errs towards never a
 //!   false "new".)
-//! - diagnostics with no file (linker, modpost, make) are replaced whenever the make
-//!   recompiled anything;
+//! - diagnostics with no file (linker, modpost, make) belong to the make's target list
+//!   (`t:vmlinux`, `t:mm/mprotect.o`), replaced whenever a make of those targets recompiled
+//!   or printed anything;
 //! - configure's diagnostics are replaced when configure runs, kept when it is reused.
+//!
+//! One build dir serves every cell and stage of one configuration, whatever their targets,
+//! so a result reports the state's *view* for its targets (`DiagState::view`): for object
+//! targets (`mm/mprotect.o`) their units, the headers printed while one of them was compiled,
+//! and the file-less diagnostics of that target list; for anything else (an image, vmlinux,
+//! modules) every unit and header, and that target list's file-less ones. (A header's units
+//! are those recompiled by the make that printed it: one make of several objects attributes
+//! it to all of them.)
 //!
 //! Trust: the state is saved `dirty` before each make and clean after it. A state found
 //! dirty (an interrupted make) is repaired by removing the compiler outputs newer than the
@@ -51,6 +60,22 @@ pub struct DiagState {
     /// recorded.
     #[serde(default)]
     pub headers: BTreeMap<String, (u64, i128)>,
+    /// For each `h:` key: the units recompiled by the makes that printed it.
+    #[serde(default)]
+    pub header_units: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The key of a make's target list, for its file-less diagnostics.
+pub fn targets_key(targets: &[String]) -> String {
+    format!("t:{}", targets.join(" "))
+}
+
+/// An object-like target (`mm/mprotect.o`, `arch/x86/kernel/asm-offsets.s`): its unit.
+fn object_unit(t: &str) -> Option<String> {
+    if t.contains('=') || t.starts_with('-') {
+        return None;
+    }
+    stem(t)
 }
 
 /// What `open` found in a build dir.
@@ -121,11 +146,12 @@ impl DiagState {
         &mut self,
         build_dir: &Path,
         roots: &Roots,
+        targets: &[String],
         log_diags: Vec<Diagnostic>,
         rebuilt: &BTreeSet<String>,
         touched: &BTreeSet<String>,
     ) -> crate::Result<()> {
-        self.update(roots, log_diags, rebuilt, touched);
+        self.update(roots, targets, log_diags, rebuilt, touched);
         self.dirty = false;
         self.makes += 1;
         self.save(build_dir)
@@ -135,13 +161,17 @@ impl DiagState {
     pub fn update(
         &mut self,
         roots: &Roots,
+        targets: &[String],
         log_diags: Vec<Diagnostic>,
         rebuilt: &BTreeSet<String>,
         touched: &BTreeSet<String>,
     ) {
+        let tkey = targets_key(targets);
         let mut by_key: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
         for d in log_diags {
-            by_key.entry(key_of(&d)).or_default().push(d);
+            let k = key_of(&d);
+            let k = if k.is_empty() { tkey.clone() } else { k };
+            by_key.entry(k).or_default().push(d);
         }
         let anything = !rebuilt.is_empty() || !by_key.is_empty();
         for u in rebuilt {
@@ -162,10 +192,14 @@ impl DiagState {
             self.units.remove(&k);
         }
         if anything {
-            self.units.remove("");
+            self.units.remove(&tkey);
         }
         for (k, ds) in by_key {
             if k.starts_with("h:") {
+                self.header_units
+                    .entry(k.clone())
+                    .or_default()
+                    .extend(rebuilt.iter().cloned());
                 let v = self.units.entry(k).or_default();
                 for d in ds {
                     if !v.iter().any(|o| same_place(o, &d)) {
@@ -188,6 +222,8 @@ impl DiagState {
             }
         }
         self.headers = headers;
+        let units = &self.units;
+        self.header_units.retain(|k, _| units.contains_key(k));
     }
 
     /// Every diagnostic the tree has now: configure's, then by key.
@@ -199,12 +235,32 @@ impl DiagState {
         v
     }
 
-    /// The diagnostics of these units (tree paths without extension) and of the headers.
-    pub fn of_units(&self, units: &BTreeSet<String>) -> Vec<Diagnostic> {
+    /// What a result for `targets` reports (see the module docs): configure's, then the
+    /// units, headers and file-less diagnostics that belong to those targets.
+    pub fn view(&self, targets: &[String]) -> Vec<Diagnostic> {
+        let mut v = self.configure.clone();
+        v.extend(self.of_targets(targets));
+        v
+    }
+
+    /// `view` without configure's diagnostics.
+    pub fn of_targets(&self, targets: &[String]) -> Vec<Diagnostic> {
+        let tkey = targets_key(targets);
+        let objects: Option<BTreeSet<String>> = targets.iter().map(|t| object_unit(t)).collect();
+        let objects = objects.filter(|o| !o.is_empty());
         self.units
             .iter()
             .filter(|(k, _)| {
-                k.starts_with("h:") || k.strip_prefix("u:").is_some_and(|u| units.contains(u))
+                if k.starts_with("t:") {
+                    return *k == &tkey;
+                }
+                let Some(objs) = &objects else { return true };
+                if let Some(u) = k.strip_prefix("u:") {
+                    return objs.contains(u);
+                }
+                self.header_units
+                    .get(*k)
+                    .is_some_and(|us| us.iter().any(|u| objs.contains(u)))
             })
             .flat_map(|(_, ds)| ds.iter().cloned())
             .collect()
@@ -221,7 +277,7 @@ fn same_place(a: &Diagnostic, b: &Diagnostic) -> bool {
 }
 
 /// `u:<unit>` for a diagnostic in a source or object file, `h:<file>` for one in any other
-/// file (headers), "" for one with no file.
+/// file (headers), "" for one with no file (kept under its make's `t:` target key).
 pub fn key_of(d: &Diagnostic) -> String {
     match d.file.as_deref() {
         None => String::new(),

@@ -28,6 +28,10 @@ fn roots() -> Roots {
     }
 }
 
+fn tg() -> Vec<String> {
+    vec!["vmlinux".to_string()]
+}
+
 fn set(v: &[&str]) -> BTreeSet<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -65,24 +69,23 @@ fn carried_forward_until_recompiled_or_touched() {
         d("mm/b.c", 5, "shadow y", "int y;"),
         hdr.clone(),
     ];
-    st.update(&r, base, &set(&["mm/a", "mm/b"]), &none);
+    st.update(&r, &tg(), base, &set(&["mm/a", "mm/b"]), &none);
     assert_eq!(st.all().len(), 3);
     // b recompiled with nothing to say, a not recompiled: a's warning is kept, and the
     // header's (b no longer printing it does not mean a does not).
-    st.update(&r, vec![], &set(&["mm/b"]), &none);
+    st.update(&r, &tg(), vec![], &set(&["mm/b"]), &none);
     let files: Vec<_> = st.all().into_iter().map(|d| d.file.unwrap()).collect();
     assert_eq!(files, ["mm/internal.h", "mm/a.c"]);
-    assert_eq!(st.of_units(&set(&["mm/a"])).len(), 2);
-    assert_eq!(st.of_units(&set(&["mm/b"])).len(), 1, "the header's only");
     // The header changed: what the rebuild printed is all it has.
     st.update(
         &r,
+        &tg(),
         vec![],
         &set(&["mm/a", "mm/b"]),
         &set(&["mm/internal.h"]),
     );
     assert_eq!(st.all().len(), 0);
-    st.update(&r, vec![hdr.clone(), hdr], &set(&["mm/a"]), &none);
+    st.update(&r, &tg(), vec![hdr.clone(), hdr], &set(&["mm/a"]), &none);
     assert_eq!(st.all().len(), 1);
 }
 
@@ -100,16 +103,17 @@ fn a_header_that_changed_on_disk_loses_its_diagnostics() {
     let mut st = DiagState::default();
     st.update(
         &r,
+        &tg(),
         vec![d("mm/internal.h", 1, "shadow m", "int m;")],
         &set(&["mm/a"]),
         &none,
     );
     // Nothing recompiled, the header as it was: kept (a warm no-op rebuild).
-    st.update(&r, vec![], &none, &none);
+    st.update(&r, &tg(), vec![], &none, &none);
     assert_eq!(st.all().len(), 1);
     // The header rewritten (a new size): its diagnostics go, whatever the log says.
     std::fs::write(r.source.join("mm/internal.h"), "int m; int n;\n").unwrap();
-    st.update(&r, vec![], &set(&["mm/a"]), &none);
+    st.update(&r, &tg(), vec![], &set(&["mm/a"]), &none);
     assert!(st.all().is_empty());
 }
 
@@ -128,8 +132,15 @@ fn open_repairs_a_dirty_state_and_refreshes_an_untracked_dir() {
     st.begin(&bd).unwrap();
     std::fs::create_dir_all(bd.join("mm")).unwrap();
     std::fs::write(bd.join("mm/a.o"), "").unwrap();
-    st.finish(&bd, &roots(), vec![], &set(&["mm/a"]), &BTreeSet::new())
-        .unwrap();
+    st.finish(
+        &bd,
+        &roots(),
+        &tg(),
+        vec![],
+        &set(&["mm/a"]),
+        &BTreeSet::new(),
+    )
+    .unwrap();
     let (st2, how) = DiagState::open(&bd).unwrap();
     assert_eq!(how, Recovery::Clean);
     assert!(!st2.is_cold());
@@ -157,4 +168,61 @@ fn outputs_of_an_interrupted_step_are_removed() {
     assert_eq!(remove_outputs_newer_than(d.path(), mark).unwrap(), 1);
     assert!(d.path().join("mm/old.o").exists() && !d.path().join("mm/new.o").exists());
     assert!(d.path().join("mm/new.c").exists());
+}
+
+#[test]
+fn a_result_sees_the_view_of_its_own_targets() {
+    let r = roots();
+    let none = BTreeSet::new();
+    let objs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut st = DiagState::default();
+    let mut ld = d("", 0, "undefined reference to 'x'", "");
+    ld.file = None;
+    // One dir, two cells: one builds mm/a.o (its unit prints a header warning too), the
+    // other mm/b.o, and an image build whose link warns.
+    st.update(
+        &r,
+        &objs(&["mm/a.o"]),
+        vec![
+            d("mm/a.c", 1, "shadow x", "int x;"),
+            d("mm/internal.h", 2, "shadow m", "int m;"),
+        ],
+        &set(&["mm/a"]),
+        &none,
+    );
+    st.update(
+        &r,
+        &objs(&["mm/b.o"]),
+        vec![d("mm/b.c", 1, "shadow y", "int y;")],
+        &set(&["mm/b"]),
+        &none,
+    );
+    st.update(
+        &r,
+        &objs(&["vmlinux"]),
+        vec![ld],
+        &set(&["init/main"]),
+        &none,
+    );
+    let files = |v: Vec<Diagnostic>| {
+        let mut f: Vec<String> = v.into_iter().map(|d| d.file.unwrap_or_default()).collect();
+        f.sort();
+        f
+    };
+    assert_eq!(
+        files(st.view(&objs(&["mm/a.o"]))),
+        ["mm/a.c", "mm/internal.h"]
+    );
+    assert_eq!(files(st.view(&objs(&["mm/b.o"]))), ["mm/b.c"]);
+    assert_eq!(
+        files(st.view(&objs(&["mm/a.o", "mm/b.o"]))),
+        ["mm/a.c", "mm/b.c", "mm/internal.h"]
+    );
+    // The image: every unit and header, and its own link's.
+    assert_eq!(
+        files(st.view(&objs(&["vmlinux"]))),
+        ["", "mm/a.c", "mm/b.c", "mm/internal.h"]
+    );
+    // Another image target list does not see vmlinux's link warning.
+    assert_eq!(files(st.view(&objs(&["bzImage"]))).len(), 3);
 }

@@ -385,7 +385,7 @@ fn build_cell_step(
         let mut cmd = crate::build::make_command(&tree.root, &st.bd.path, c, &c.targets);
         // Keep going past a failing object, so every object's diagnostics are seen each step.
         cmd.arg("-k");
-        let run = tracked.make(&mut cmd, jobs, &build_log, touched, |line| {
+        let run = tracked.make(&mut cmd, &c.targets, jobs, &build_log, touched, |line| {
             let _ = events.send(Event::CellOutput {
                 cell: c.id.clone(),
                 line: line.to_string(),
@@ -395,7 +395,7 @@ fn build_cell_step(
         rebuilt = run.rebuilt.len();
         printed = run.printed.len();
         result.printed = printed;
-        result.diagnostics = tracked.all();
+        result.diagnostics = tracked.view(&c.targets);
         if !run.ok {
             result.verdict = Verdict::Fail;
             result.failed_stage = Some(Stage::Build);
