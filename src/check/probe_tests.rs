@@ -1,0 +1,135 @@
+//! `declared_at` on real gcc 12 and clang 14 output (`tests/fixtures/probe/`): a probe of the
+//! same shape as kcross's, against a header with one helper of each kind.
+
+use super::*;
+use crate::diag::{parse_log, ParseContext};
+use std::path::PathBuf;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/probe")
+}
+
+const HELPERS: &[&str] = &[
+    "h_inline",
+    "h_definition",
+    "h_extern",
+    "h_variable",
+    "h_struct",
+    "h_macro",
+    "h_object_macro",
+    "h_absent",
+];
+
+/// What both compilers must say: (kind, file:line), or not declared.
+const WANT: &[Option<(DeclKind, &str)>] = &[
+    Some((DeclKind::Definition, "arch/demo/include/asm/helpers.h:2")),
+    Some((DeclKind::Definition, "include/linux/outer.h:5")),
+    Some((DeclKind::Declaration, "arch/demo/include/asm/helpers.h:7")),
+    Some((DeclKind::Declaration, "arch/demo/include/asm/helpers.h:9")),
+    Some((DeclKind::Declaration, "arch/demo/include/asm/helpers.h:12")),
+    Some((DeclKind::Macro, "arch/demo/include/asm/helpers.h:14")),
+    Some((DeclKind::Macro, "arch/demo/include/asm/helpers.h:16")),
+    None,
+];
+
+struct Probe {
+    diags: Vec<Diagnostic>,
+    decl: String,
+}
+
+fn probe(log: &str) -> Probe {
+    let tree = fixtures().join("tree");
+    let text = std::fs::read_to_string(fixtures().join(log)).unwrap();
+    let ctx = ParseContext {
+        source_root: tree.clone(),
+        build_root: tree.clone(),
+        cell: "fixture".into(),
+    };
+    Probe {
+        diags: parse_log(&text, &ctx),
+        decl: std::fs::read_to_string(tree.join("kcross-probe/decl.c")).unwrap(),
+    }
+}
+
+fn found(p: &Probe, root: &Path) -> Vec<Option<(DeclKind, String)>> {
+    HELPERS
+        .iter()
+        .enumerate()
+        .map(|(i, h)| declared_at(h, i, &p.diags, &p.decl, root).map(|d| (d.kind, d.at)))
+        .collect()
+}
+
+fn want() -> Vec<Option<(DeclKind, String)>> {
+    WANT.iter()
+        .map(|w| w.map(|(k, at)| (k, at.to_string())))
+        .collect()
+}
+
+#[test]
+fn gcc_and_clang_notes_give_the_same_kind_and_place() {
+    let root = fixtures().join("tree");
+    let gcc = probe("gcc12.log");
+    let clang = probe("clang14.log");
+    assert_eq!(found(&gcc, &root), want(), "gcc");
+    assert_eq!(found(&clang, &root), want(), "clang");
+    // The two compilers' notes really differ: clang's names no helper, and calls the
+    // prototype a "definition" (its kind is read from the source).
+    let note = |p: &Probe, i: usize| declared_at(HELPERS[i], i, &p.diags, &p.decl, &root).unwrap();
+    assert_eq!(
+        note(&gcc, 2).note,
+        "previous declaration of 'h_extern' with type 'int(int)'"
+    );
+    assert_eq!(note(&clang, 2).note, "previous definition is here");
+    assert_eq!(note(&clang, 5).note, "previous definition is here");
+    // gcc's macro note has no column; the place is still file:line.
+    assert!(gcc.diags.iter().flat_map(|d| &d.notes).any(|n| n
+        == "arch/demo/include/asm/helpers.h:14: note: this is the location of the previous definition"));
+}
+
+#[test]
+fn a_note_belongs_to_the_helper_whose_redeclaration_it_follows() {
+    let root = fixtures().join("tree");
+    for log in ["gcc12.log", "clang14.log"] {
+        let p = probe(log);
+        // Block 1 is h_definition's: its note is not h_inline's, nor is block 0's note
+        // h_definition's.
+        assert_eq!(
+            declared_at("h_inline", 1, &p.diags, &p.decl, &root),
+            None,
+            "{log}"
+        );
+        assert_eq!(
+            declared_at("h_definition", 0, &p.diags, &p.decl, &root),
+            None,
+            "{log}"
+        );
+    }
+}
+
+#[test]
+fn without_the_source_clang_cannot_tell_a_definition_from_a_prototype() {
+    // Counter-case of reading the kind from the source: with no tree to read, clang's
+    // "previous definition is here" of an inline function is taken for a declaration (which
+    // then must be proved by a built object), while gcc's wording alone says definition.
+    let nowhere = fixtures().join("no-such-tree");
+    let gcc = found(&probe("gcc12.log"), &nowhere);
+    let clang = found(&probe("clang14.log"), &nowhere);
+    assert_eq!(gcc, want());
+    assert_eq!(
+        clang[0],
+        Some((
+            DeclKind::Declaration,
+            "arch/demo/include/asm/helpers.h:2".into()
+        ))
+    );
+    assert_eq!(clang[2], want()[2]);
+    assert_eq!(clang[5], want()[5]);
+}
+
+#[test]
+fn locations_with_and_without_a_column() {
+    assert_eq!(file_line("a/b.h:878:21").as_deref(), Some("a/b.h:878"));
+    assert_eq!(file_line("a/b.h:1270").as_deref(), Some("a/b.h:1270"));
+    assert_eq!(file_line("<command-line>"), None);
+    assert_eq!(file_line("a/b.h"), None);
+}
