@@ -133,3 +133,70 @@ fn locations_with_and_without_a_column() {
     assert_eq!(file_line("<command-line>"), None);
     assert_eq!(file_line("a/b.h"), None);
 }
+
+/// The probe logs of a real `kcross check` of linux-source-6.12 on x86_64 (tinyconfig +
+/// the pud-helpers fragments), and the headers their notes point into.
+fn kernel_probe(log: &str, build_dir: &str) -> Probe {
+    let k = "/work/wt-clang/target/tmp/kcross-cache";
+    let text = std::fs::read_to_string(fixtures().join(log)).unwrap();
+    let ctx = ParseContext {
+        source_root: PathBuf::from(format!("{k}/src/c93391b6a4884e64/linux-source-6.12")),
+        build_root: PathBuf::from(format!("{k}/build/c93391b6a4884e64/{build_dir}")),
+        cell: "x86_64".into(),
+    };
+    let decl = fixtures().join("kernel612/kcross-probe/decl.c");
+    Probe {
+        diags: parse_log(&text, &ctx),
+        decl: std::fs::read_to_string(decl).unwrap(),
+    }
+}
+
+#[test]
+fn the_real_x86_64_probe_reads_the_same_with_gcc_and_clang() {
+    let root = fixtures().join("kernel612");
+    let helpers = [
+        "pudp_invalidate",
+        "pud_modify",
+        "pud_mkinvalid",
+        "pudp_establish",
+        "change_huge_pud",
+    ];
+    let want = [
+        (DeclKind::Declaration, "arch/x86/include/asm/pgtable.h:1458"),
+        (DeclKind::Definition, "arch/x86/include/asm/pgtable.h:878"),
+        (DeclKind::Definition, "arch/x86/include/asm/pgtable.h:814"),
+        (DeclKind::Definition, "arch/x86/include/asm/pgtable.h:1440"),
+        (DeclKind::Declaration, "include/linux/huge_mm.h:384"),
+    ];
+    for (log, dir) in [
+        ("kernel612-x86_64-gcc12.log", "x86_64-gcc-9ceac0e1910dd139"),
+        (
+            "kernel612-x86_64-clang14.log",
+            "x86_64-clang-56cdab2bf046e7a8",
+        ),
+    ] {
+        let p = kernel_probe(log, dir);
+        for (i, (h, (kind, at))) in helpers.iter().zip(want).enumerate() {
+            let d = declared_at(h, i, &p.diags, &p.decl, &root);
+            assert_eq!(
+                d.as_ref().map(|d| (d.kind, d.at.as_str())),
+                Some((kind, at)),
+                "{log}: {h}"
+            );
+        }
+    }
+    // kbuild unexports LC_ALL, so gcc quotes with ‘’ there; clang's notes are bare.
+    let gcc = kernel_probe("kernel612-x86_64-gcc12.log", "x86_64-gcc-9ceac0e1910dd139");
+    assert_eq!(
+        gcc.diags[0].message,
+        "‘pudp_invalidate’ redeclared as different kind of symbol"
+    );
+    let clang = kernel_probe(
+        "kernel612-x86_64-clang14.log",
+        "x86_64-clang-56cdab2bf046e7a8",
+    );
+    assert_eq!(
+        clang.diags[0].notes,
+        ["arch/x86/include/asm/pgtable.h:1458:7: note: previous definition is here"]
+    );
+}
