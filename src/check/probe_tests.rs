@@ -18,6 +18,8 @@ const HELPERS: &[&str] = &[
     "h_macro",
     "h_object_macro",
     "h_absent",
+    "h_gen_inline",
+    "h_gen_proto",
 ];
 
 /// What both compilers must say: (kind, file:line), or not declared.
@@ -30,6 +32,8 @@ const WANT: &[Option<(DeclKind, &str)>] = &[
     Some((DeclKind::Macro, "arch/demo/include/asm/helpers.h:14")),
     Some((DeclKind::Macro, "arch/demo/include/asm/helpers.h:16")),
     None,
+    Some((DeclKind::Definition, "arch/demo/include/asm/helpers.h:19")),
+    Some((DeclKind::Declaration, "arch/demo/include/asm/helpers.h:24")),
 ];
 
 struct Probe {
