@@ -141,6 +141,10 @@ fn locations_with_and_without_a_column() {
 /// The probe logs of a real `kcross check` of linux-source-6.12 on x86_64 (tinyconfig +
 /// the pud-helpers fragments), and the headers their notes point into.
 fn kernel_probe(log: &str, build_dir: &str) -> Probe {
+    kernel_probe_of(log, build_dir, "decl.c")
+}
+
+fn kernel_probe_of(log: &str, build_dir: &str, decl: &str) -> Probe {
     let k = "/work/wt-clang/target/tmp/kcross-cache";
     let text = std::fs::read_to_string(fixtures().join(log)).unwrap();
     let ctx = ParseContext {
@@ -148,7 +152,7 @@ fn kernel_probe(log: &str, build_dir: &str) -> Probe {
         build_root: PathBuf::from(format!("{k}/build/c93391b6a4884e64/{build_dir}")),
         cell: "x86_64".into(),
     };
-    let decl = fixtures().join("kernel612/kcross-probe/decl.c");
+    let decl = fixtures().join("kernel612/kcross-probe").join(decl);
     Probe {
         diags: parse_log(&text, &ctx),
         decl: std::fs::read_to_string(decl).unwrap(),
@@ -202,5 +206,54 @@ fn the_real_x86_64_probe_reads_the_same_with_gcc_and_clang() {
     assert_eq!(
         clang.diags[0].notes,
         ["arch/x86/include/asm/pgtable.h:1458:7: note: previous definition is here"]
+    );
+}
+
+#[test]
+fn real_x86_64_macros_read_the_same_with_gcc_and_clang() {
+    // pud_write is `#define pud_write pud_write`; native_cpuid_eax is a static inline made
+    // by the macro native_cpuid_reg(); inb_p is not in the headers the probe includes.
+    let root = fixtures().join("kernel612");
+    let helpers = ["pud_write", "inb_p", "native_cpuid_eax"];
+    let want = [
+        Some((DeclKind::Macro, "arch/x86/include/asm/pgtable.h:231")),
+        None,
+        Some((DeclKind::Definition, "arch/x86/include/asm/cpuid.h:44")),
+    ];
+    let logs = [
+        (
+            "kernel612-x86_64-gcc12-macros.log",
+            "x86_64-gcc-7944c32d825a3627",
+        ),
+        (
+            "kernel612-x86_64-clang14-macros.log",
+            "x86_64-clang-7db07fe1d903f395",
+        ),
+    ];
+    for (log, dir) in logs {
+        let p = kernel_probe_of(log, dir, "decl-macros.c");
+        for (i, (h, w)) in helpers.iter().zip(want).enumerate() {
+            let d = declared_at(h, i, &p.diags, &p.decl, &root);
+            assert_eq!(d.as_ref().map(|d| (d.kind, d.at.as_str())), w, "{log}: {h}");
+        }
+    }
+    // What tells them apart: gcc's macro note has no column, and clang's note for the
+    // macro-made helper is at the expansion (cpuid.h:56), two notes before cpuid.h:44.
+    let gcc = kernel_probe_of(logs[0].0, logs[0].1, "decl-macros.c");
+    assert!(gcc.diags[0].notes.iter().any(|n| n
+        == "arch/x86/include/asm/pgtable.h:231: note: this is the location of the previous definition"));
+    let clang = kernel_probe_of(logs[1].0, logs[1].1, "decl-macros.c");
+    let cpuid = clang
+        .diags
+        .iter()
+        .find(|d| d.message.contains("'native_cpuid_eax'"))
+        .unwrap();
+    assert_eq!(
+        cpuid.notes[0],
+        "arch/x86/include/asm/cpuid.h:56:1: note: previous definition is here"
+    );
+    assert_eq!(
+        cpuid.notes[1],
+        "arch/x86/include/asm/cpuid.h:44:28: note: expanded from macro 'native_cpuid_reg'"
     );
 }
