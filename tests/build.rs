@@ -426,3 +426,130 @@ fn plan_lists_cells_and_filters_them() {
         .iter()
         .any(|x| x == "LLVM=-14"));
 }
+
+#[test]
+fn an_injected_warning_is_reported_by_clang_and_gcc_with_its_flag_and_line() {
+    // One object (mm/mprotect.o) of an x86_64 tinyconfig, with each compiler, in a
+    // hard-linked copy of 6.12: first pristine, then (incrementally, in the same build
+    // dirs: a dir source is keyed by its path) with two unused variables injected, one
+    // of them declared through a macro.
+    let d = tempfile::tempdir().unwrap();
+    let (tree, copy) = common::tree_copy_612(d.path());
+    let rel = "mm/mprotect.c";
+    let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
+    let m = write(
+        d.path(),
+        "m.toml",
+        "name = \"warn\"\n[[build]]\nname = \"obj\"\narch = \"x86_64\"\ntoolchains = [\"gcc\", \"clang\"]\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
+    );
+    let build = |name: &str| -> Value {
+        let out = out_dir(name);
+        let (code, stdout, stderr) = run(kcross()
+            .arg("build")
+            .arg(&m)
+            .arg("--source")
+            .arg(&copy)
+            .args(["-j", "2", "--json", "--out"])
+            .arg(&out));
+        assert_eq!(code, 0, "{stderr}");
+        let v: Value = serde_json::from_str(&stdout).unwrap();
+        let ids: Vec<&str> = v["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["cell"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["x86_64-gcc-obj", "x86_64-clang-obj"]);
+        for c in v["cells"].as_array().unwrap() {
+            assert_eq!(c["verdict"], "pass", "{c}");
+        }
+        v
+    };
+    let unused_in = |c: &Value| -> Vec<Value> {
+        c["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["flag"] == "-Wunused-variable" && d["file"] == rel)
+            .cloned()
+            .collect()
+    };
+
+    // Counter-case: the pristine object has no such warning with either compiler.
+    let v = build("warn-pristine");
+    for c in v["cells"].as_array().unwrap() {
+        assert_eq!(unused_in(c), Vec::<Value>::new(), "{}", c["cell"]);
+    }
+
+    let anchor = "\tbool uffd_wp_resolve = cp_flags & MM_CP_UFFD_WP_RESOLVE;\n";
+    let (before, after) = orig.split_once(anchor).expect("change_pte_range's locals");
+    let (head, body) = before.rsplit_once("static long change_pte_range(").unwrap();
+    let injected = format!(
+        "{head}#define KCROSS_UNUSED_DECL int kcross_unused_macro\nstatic long change_pte_range({body}{anchor}\tint kcross_unused;\n\tKCROSS_UNUSED_DECL;\n{after}"
+    );
+    let define_line = head.lines().count() + 1;
+    let plain_line = define_line + body.lines().count() + 2;
+    let macro_line = plain_line + 1;
+    assert_eq!(
+        injected.lines().nth(plain_line - 1),
+        Some("\tint kcross_unused;")
+    );
+    common::replace_file(&copy, rel, &injected);
+    let v = build("warn-injected");
+    let cells = v["cells"].as_array().unwrap();
+    for c in cells {
+        assert_eq!(c["config_reused"], true, "{}", c["cell"]);
+        assert!(c["warnings"].as_u64().unwrap() >= 2, "{c}");
+    }
+    let (gcc, clang) = (unused_in(&cells[0]), unused_in(&cells[1]));
+    // gcc quotes with ‘’ in kbuild (which unexports LC_ALL), clang with ''.
+    let ascii = |s: &str| s.replace(['‘', '’'], "'");
+    let find = |ds: &[Value], var: &str| -> Value {
+        ds.iter()
+            .find(|d| ascii(d["message"].as_str().unwrap()) == format!("unused variable '{var}'"))
+            .unwrap_or_else(|| panic!("{var} in {ds:#?}"))
+            .clone()
+    };
+    // The plain one: the same flag, file:line, function and message from both compilers.
+    for (who, ds) in [("gcc", &gcc), ("clang", &clang)] {
+        assert_eq!(ds.len(), 2, "{who}: {ds:#?}");
+        let w = find(ds, "kcross_unused");
+        assert_eq!(w["severity"], "warning", "{who}");
+        assert_eq!(w["tool"], "compiler", "{who}");
+        assert_eq!(w["line"], plain_line, "{who}: {w}");
+        assert_eq!(w["source_line"], "int kcross_unused;", "{who}: {w}");
+        assert_eq!(w["notes"], serde_json::json!([]), "{who}: {w}");
+    }
+    assert_eq!(find(&gcc, "kcross_unused")["function"], "change_pte_range");
+    assert_eq!(
+        find(&gcc, "kcross_unused")["fingerprint"],
+        find(&clang, "kcross_unused")["fingerprint"]
+    );
+    // The macro one: gcc places it in the macro's body and notes the expansion; clang places
+    // it at the expansion and notes the macro; each note stays with its own warning.
+    let g = find(&gcc, "kcross_unused_macro");
+    assert_eq!(g["line"], define_line, "{g}");
+    let gn: Vec<&str> = g["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        gn.iter()
+            .any(|n| n.starts_with(&format!("{rel}:{macro_line}:"))
+                && ascii(n).ends_with("note: in expansion of macro 'KCROSS_UNUSED_DECL'")),
+        "{g}"
+    );
+    let c = find(&clang, "kcross_unused_macro");
+    assert_eq!(c["line"], macro_line, "{c}");
+    assert_eq!(c["source_line"], "KCROSS_UNUSED_DECL;", "{c}");
+    let cn = c["notes"].as_array().unwrap();
+    assert_eq!(cn.len(), 1, "{c}");
+    let n = cn[0].as_str().unwrap();
+    assert!(
+        n.starts_with(&format!("{rel}:{define_line}:"))
+            && n.ends_with("note: expanded from macro 'KCROSS_UNUSED_DECL'"),
+        "{c}"
+    );
+}

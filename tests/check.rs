@@ -224,3 +224,123 @@ fn bad_helper_input_exits_2() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("no helpers to check"), "{stderr}");
 }
+
+/// (toolchain, arch, helper) -> result
+fn by_toolchain(v: &Value) -> BTreeMap<(String, String, String), Value> {
+    let mut m = BTreeMap::new();
+    for c in v["cells"].as_array().unwrap() {
+        assert!(
+            c["setup_failure"].is_null(),
+            "{}: {}",
+            c["cell"],
+            c["setup_failure"]
+        );
+        for h in c["helpers"].as_array().unwrap() {
+            let key = (
+                c["toolchain"].as_str().unwrap().to_string(),
+                c["arch"].as_str().unwrap().to_string(),
+                h["helper"].as_str().unwrap().to_string(),
+            );
+            m.insert(key, h.clone());
+        }
+    }
+    m
+}
+
+#[test]
+fn clang_cells_give_the_same_verdicts_as_gcc() {
+    // The default matrix with both compilers, in a directory of its own (kept between runs:
+    // the fragments' paths are part of the build dirs' key, so a rerun reuses them).
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("matrix-clang");
+    std::fs::create_dir_all(dir.join("pud-helpers")).unwrap();
+    let repo = common::repo();
+    let toml = std::fs::read_to_string(repo.join("matrices/pud-helpers.toml")).unwrap();
+    assert!(toml.contains("toolchains = [\"gcc\"]"), "{toml}");
+    let toml = toml.replace(
+        "toolchains = [\"gcc\"]",
+        "toolchains = [\"gcc\", \"clang\"]",
+    );
+    std::fs::write(dir.join("pud-helpers.toml"), toml).unwrap();
+    for e in std::fs::read_dir(repo.join("matrices/pud-helpers")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join("pud-helpers").join(e.file_name())).unwrap();
+    }
+
+    let out = out_dir("check-clang");
+    let (code, stdout, stderr) = run(kcross()
+        .arg("check")
+        .arg(dir.join("pud-helpers.toml"))
+        .args([
+            "--arch", "x86_64", "--arch", "arm64", "-j", "2", "--json", "--out",
+        ])
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let cells: Vec<&str> = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cell"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            "x86_64-gcc-pud",
+            "x86_64-clang-pud",
+            "arm64-gcc-pud",
+            "arm64-clang-pud"
+        ]
+    );
+    let m = by_toolchain(&v);
+    assert_eq!(m.len(), 4 * 5);
+    let get = |tc: &str, arch: &str, h: &str| {
+        m.get(&(tc.to_string(), arch.to_string(), h.to_string()))
+            .unwrap_or_else(|| panic!("{tc} {arch} {h}"))
+    };
+    // clang's verdict is gcc's, for every helper and arch: the same verdict, kind, provider
+    // and summary (which names the file:line of the declaration).
+    for arch in ["x86_64", "arm64"] {
+        for h in v["helpers"].as_array().unwrap() {
+            let h = h.as_str().unwrap();
+            let (g, c) = (get("gcc", arch, h), get("clang", arch, h));
+            for k in ["verdict", "kind", "provider", "summary"] {
+                assert_eq!(g[k], c[k], "{arch} {h} {k}:\ngcc   {g}\nclang {c}");
+            }
+        }
+    }
+    for h in v["helpers"].as_array().unwrap() {
+        let h = h.as_str().unwrap();
+        assert_eq!(get("clang", "x86_64", h)["verdict"], "provided", "{h}");
+    }
+    for tc in ["gcc", "clang"] {
+        let r = get(tc, "arm64", "pud_modify");
+        assert_eq!(r["verdict"], "not-required", "{tc}: {r}");
+    }
+    // What the gcc-only matching got wrong on clang: clang's note ("previous definition is
+    // here") names no helper, so pud_modify was not found declared at all. It is the
+    // static inline of arch/x86/include/asm/pgtable.h, seen through clang's own note...
+    let c = get("clang", "x86_64", "pud_modify");
+    assert_eq!(c["kind"], "static inline", "{c}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("static inline at arch/x86/include/asm/pgtable.h:"),
+        "{c}"
+    );
+    assert_eq!(
+        c["evidence"][0]["what"],
+        "the compiler sees: previous definition is here"
+    );
+    // ...and pudp_invalidate, which clang also calls a "definition", is the extern
+    // prototype, provided only because arch/x86/mm/pgtable.o defines it.
+    let c = get("clang", "x86_64", "pudp_invalidate");
+    assert_eq!(c["kind"], "extern function", "{c}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("defined at arch/x86/mm/pgtable.c:"),
+        "{c}"
+    );
+}

@@ -96,6 +96,8 @@ fn cell(
             total_s: build_s + 2.5,
         },
         config_reused: true,
+        incremental: Some(false),
+        printed: 0,
         errors,
         warnings: diags
             .iter()

@@ -80,3 +80,78 @@ fn a_broken_cell_is_the_one_regression_of_the_second_night() {
     );
     assert!(!html.contains("<script>alert(1)</script>"));
 }
+
+/// Two nightlies of an unchanged tree: the second builds warm and prints nothing, yet it has
+/// the first night's warnings (the build dir's diagnostics state), so nothing is "fixed",
+/// nothing "new", and a warm build is not compared with a cold one as "slower".
+#[test]
+fn two_nights_with_nothing_changed_report_no_regression_and_no_fix() {
+    let d = tempfile::tempdir().unwrap();
+    let (tree, copy) = common::tree_copy_612(d.path());
+    let rel = "mm/mprotect.c";
+    let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
+    common::replace_file(
+        &copy,
+        rel,
+        &format!("{orig}\nint kcross_night(void);\nint kcross_night(void)\n{{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}}\n"),
+    );
+    let m = d.path().join("nightly.toml");
+    std::fs::write(
+        &m,
+        "name = \"nightly-same\"\n\n[defaults]\nconfig = \"tinyconfig\"\n\n[[build]]\nname = \"mprotect\"\narch = \"arm64\"\ntargets = [\"mm/mprotect.o\"]\n",
+    )
+    .unwrap();
+    let out = out_dir("nightly-same");
+    let nightly = || {
+        let (code, stdout, stderr) = run(kcross()
+            .arg("nightly")
+            .arg(&m)
+            .arg("--source")
+            .arg(&copy)
+            .arg("--out")
+            .arg(&out));
+        let run_dir = std::fs::canonicalize(out.join("latest")).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
+                .unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap())
+                .unwrap();
+        (code, json, summary, format!("{stdout}\n{stderr}"))
+    };
+    let (code, _, first, text) = nightly();
+    assert_eq!(code, 0, "first night:\n{text}");
+    let (code, report, second, text) = nightly();
+    assert_eq!(code, 0, "second night:\n{text}");
+    let c1 = &first["cells"][0];
+    let c2 = &second["cells"][0];
+    // What separates the nights: the second make printed nothing and was incremental...
+    assert_eq!(
+        (c1["printed"].as_u64(), c2["printed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        (&c1["incremental"], &c2["incremental"]),
+        (&false.into(), &true.into())
+    );
+    // ...and still the same warning, so no fix, no regression.
+    assert_eq!(c1["warnings"], 1);
+    assert_eq!(c2["warnings"], 1);
+    assert_eq!(
+        c1["diagnostics"][0]["fingerprint"],
+        c2["diagnostics"][0]["fingerprint"]
+    );
+    let cmp = &report["comparison"];
+    // compared with the first night's cell, not with nothing
+    assert_eq!(
+        cmp["added_cells"].as_array().map(Vec::len),
+        Some(0),
+        "{report:#}"
+    );
+    assert_eq!(
+        cmp["regressions"].as_array().map(Vec::len),
+        Some(0),
+        "{cmp:#}"
+    );
+    assert_eq!(cmp["fixes"].as_array().map(Vec::len), Some(0), "{cmp:#}");
+}

@@ -44,6 +44,9 @@ pub fn make_command(src_root: &Path, build_dir: &Path, c: &Cell, targets: &[Stri
     for t in targets {
         cmd.arg(t);
     }
+    // Each target's output in one piece (a note stays with its diagnostic; recursive makes
+    // are not held back, so progress stays live).
+    cmd.arg("--output-sync=target");
     // Stable, parseable output: plain C locale, no colour.
     cmd.env("LC_ALL", "C")
         .env("GCC_COLORS", "")
@@ -258,16 +261,13 @@ pub fn build(
     for l in [&cfg_log, &build_log] {
         crate::atomic::write(l, b"")?;
     }
+    let mut tracked = super::Tracked::open(bd, &src.root, &c.id)?;
     let conf = configure(c, src, bd, &cfg_log, jobs, events)?;
-    let mut result = CellResult::configured(
-        c,
-        dir,
-        &bd.path,
-        conf.seconds,
-        conf.reused,
-        conf.diagnostics,
-    );
+    tracked.configured(&conf)?;
+    let mut result =
+        CellResult::configured(c, dir, &bd.path, conf.seconds, conf.reused, Vec::new());
     if !conf.ok {
+        result.diagnostics = conf.diagnostics;
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Configure);
         return Ok(finish(result, t0));
@@ -277,28 +277,33 @@ pub fn build(
         cell: c.id.clone(),
         phase: "build".into(),
     });
+    result.incremental = Some(!tracked.is_cold());
     let tb = Instant::now();
     let mut cmd = make_command(&src.root, &bd.path, c, &c.targets);
-    let ok = run_make(&mut cmd, jobs, &build_log, &c.id, events)?;
+    let run = tracked.make(
+        &mut cmd,
+        &c.targets,
+        jobs,
+        &build_log,
+        &std::collections::BTreeSet::new(),
+        |line| {
+            let _ = events.send(Event::CellOutput {
+                cell: c.id.clone(),
+                line: line.to_string(),
+            });
+        },
+    )?;
     result.timings.build_s = tb.elapsed().as_secs_f64();
-    let text =
-        std::fs::read_to_string(&build_log).ctx(|| format!("reading {}", build_log.display()))?;
-    let ctx = ParseContext {
-        source_root: src.root.clone(),
-        build_root: bd.path.clone(),
-        cell: c.id.clone(),
-    };
-    let mut diags = diag::parse_log(&text, &ctx);
-    if !ok {
+    result.printed = run.printed.len();
+    // The tree's diagnostics, not only what this make printed: a warm rebuild reports what
+    // a cold one would.
+    result.diagnostics = tracked.view(&c.targets);
+    if !run.ok {
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Build);
-        if !diags.iter().any(Diagnostic::is_error) {
-            diags.push(make_failure(&c.id, "make failed", &text));
-        }
     }
-    result.diagnostics.extend(diags);
     let image = bd.path.join(&c.image_path);
-    if ok && image.is_file() {
+    if run.ok && image.is_file() {
         result.image = Some(image);
     }
     Ok(finish(result, t0))

@@ -4,8 +4,10 @@
 
 mod cell;
 pub mod reuse;
+mod tracked;
 
-pub use cell::{build_dir_for, configure, make_command, make_failure, BuildDir};
+pub use cell::{build_dir_for, configure, make_command, make_failure, BuildDir, Configured};
+pub use tracked::{MakeRun, Tracked};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{IoContext, Result};
@@ -78,6 +80,15 @@ pub struct CellResult {
     pub timings: Timings,
     /// The configure step was skipped: the build dir already had this exact configuration.
     pub config_reused: bool,
+    /// The build ran in a build dir that had been built before (an incremental make);
+    /// false for the first build of a fresh dir; None when not known (history rows of an
+    /// older kcross). History compares build times of like kinds only.
+    #[serde(default)]
+    pub incremental: Option<bool>,
+    /// How many diagnostics this run's make printed; `diagnostics` is the tree's complete
+    /// set (the build dir's state), whatever was recompiled.
+    #[serde(default)]
+    pub printed: usize,
     pub errors: usize,
     pub warnings: usize,
     pub diagnostics: Vec<Diagnostic>,
@@ -115,6 +126,8 @@ impl CellResult {
                 ..Timings::default()
             },
             config_reused,
+            incremental: None,
+            printed: 0,
             errors: 0,
             warnings: 0,
             diagnostics,

@@ -215,7 +215,11 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
         objects: Vec::new(),
         helpers: Vec::new(),
     };
+    // Every make in the build dir keeps its diagnostics state (a later build, or a warm
+    // check, sees what this one compiled).
+    let mut tracked = build::Tracked::open(&bd, &src.root, &c.id)?;
     let conf = build::configure(c, src, &bd, &log, jobs, &tx)?;
+    tracked.configured(&conf)?;
     out.configure_reused = conf.reused;
     if !conf.ok {
         out.setup_failure = Some(first_error(&conf.diagnostics, "configure failed"));
@@ -230,9 +234,10 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
         out.prepare_reused = true;
     } else {
         let mut cmd = build::make_command(&src.root, &bd.path, c, &["prepare".to_string()]);
-        if !run_make_quiet(&mut cmd, jobs, &log)? {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            let d = diag::parse_log(&text, &ctx(src, &bd, c));
+        let prepare = ["prepare".to_string()];
+        let run = tracked.make(&mut cmd, &prepare, jobs, &log, &BTreeSet::new(), |_| {})?;
+        if !run.ok {
+            let d = run.printed;
             out.setup_failure = Some(first_error(&d, "make prepare failed"));
             out.setup_diagnostics = d;
             out.seconds = t0.elapsed().as_secs_f64();
@@ -273,9 +278,11 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
         let mut targets = vec!["-k".to_string()];
         targets.extend(objects.iter().cloned());
         let mut cmd = build::make_command(&src.root, &bd.path, c, &targets);
-        run_make_quiet(&mut cmd, jobs, &obj_log)?;
-        let text = std::fs::read_to_string(&obj_log).unwrap_or_default();
-        obj_diags = diag::parse_log(&text, &ctx(src, &bd, c));
+        let objs: Vec<String> = objects.iter().cloned().collect();
+        tracked.make(&mut cmd, &objs, jobs, &obj_log, &BTreeSet::new(), |_| {})?;
+        // The objects' diagnostics as the tree has them, not only what this make printed:
+        // an object that compiled last time is not recompiled, its errors still count.
+        obj_diags = tracked.of_targets(&objs);
     }
 
     // 3. The probe: declarations as the compiler sees them, and a reference to each helper.

@@ -86,14 +86,44 @@ pub(super) fn nm(tool: &str, obj: &Path) -> Result<Symbols> {
     Ok(s)
 }
 
-/// The note `previous declaration/definition of 'h'` (or a macro's previous definition) in
-/// the probe's diagnostics: (kind, location).
+/// How the compiler saw a helper before the probe redeclared it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DeclKind {
+    /// A function body (or an initialised object): nothing else needs to define it.
+    Definition,
+    /// A prototype or an extern object: some object must define it.
+    Declaration,
+    Macro,
+}
+
+/// Where and how the helper is declared: the compiler's note, its location (`file:line`,
+/// relative to the tree) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Declared {
+    pub(super) kind: DeclKind,
+    pub(super) at: String,
+    pub(super) note: String,
+}
+
+/// The compiler's note on the probe's redeclaration of helper `h` (the `idx`-th block of
+/// decl.c) that points at its previous declaration, definition or macro definition.
+///
+/// gcc names the helper in its note (`previous definition of 'h' with type ...`, `previous
+/// declaration of 'h' ...`, for a macro `this is the location of the previous definition`,
+/// often without a column). clang's note names nothing (`previous definition is here`,
+/// `previous declaration is here`), so the note is read as part of the error or warning it
+/// follows (`redefinition of 'h' as different kind of symbol`, `'h' macro redefined`); and
+/// since clang says "definition" for a prototype too, its kind is read from the source at
+/// the note's location (a function whose `)` is followed by `{` is a definition). For a
+/// helper made by a macro, clang's note is at the expansion and gcc's where the name is
+/// spelt in the macro's body; both are reported at the latter.
 pub(super) fn declared_at(
     h: &str,
     idx: usize,
     probe: &[Diagnostic],
     decl_text: &str,
-) -> Option<(String, String, String)> {
+    root: &Path,
+) -> Option<Declared> {
     for d in probe {
         if d.file
             .as_deref()
@@ -104,32 +134,176 @@ pub(super) fn declared_at(
         if probe_helper_of_line(decl_text, d.line.unwrap_or(0)) != Some(idx) {
             continue;
         }
-        for n in &d.notes {
-            // e.g. "arch/x86/include/asm/pgtable.h:878:21: note: previous definition of 'pud_modify' with type ..."
+        if !names(&d.message, h) {
+            continue;
+        }
+        let is_macro = d.message.ends_with("redefined");
+        for (k, n) in d.notes.iter().enumerate() {
+            // "arch/x86/include/asm/pgtable.h:878:21: note: previous definition of 'pud_modify' ..."
+            // "arch/x86/include/asm/pgtable.h:1270: note: this is the location of the previous definition"
+            // "arch/x86/include/asm/pgtable.h:878:21: note: previous definition is here"
             let Some((loc, msg)) = n.split_once(": note: ") else {
                 continue;
             };
-            let loc = loc.trim();
-            let mut parts = loc.rsplitn(3, ':');
-            let _col = parts.next();
-            let line = parts.next().unwrap_or("");
-            let file = parts.next().unwrap_or(loc);
-            let at = format!("{file}:{line}");
-            if msg.contains("previous definition of") || msg.contains("previous declaration of") {
-                if !msg.contains(h) {
-                    continue;
-                }
-                let kind = if msg.contains("previous definition") {
-                    "definition"
-                } else {
-                    "declaration"
-                };
-                return Some((kind.to_string(), at, msg.to_string()));
-            }
-            if msg.contains("location of the previous definition") {
-                return Some(("macro".to_string(), at, msg.to_string()));
-            }
+            let Some(at) = file_line(loc.trim()) else {
+                continue;
+            };
+            let (kind, at) = if msg.starts_with("this is the location of the previous definition")
+                || (is_macro && msg == "previous definition is here")
+            {
+                (DeclKind::Macro, at)
+            } else if msg.starts_with("previous definition of ") && names(msg, h) {
+                (DeclKind::Definition, at)
+            } else if msg.starts_with("previous declaration of ") && names(msg, h) {
+                (DeclKind::Declaration, at)
+            } else if msg == "previous definition is here" || msg == "previous declaration is here"
+            {
+                clang_kind(h, msg, at, &d.notes[k + 1..], root)
+            } else {
+                continue;
+            };
+            return Some(Declared {
+                kind,
+                at,
+                note: msg.to_string(),
+            });
         }
     }
     None
 }
+
+/// Does a diagnostic's text name `h` in quotes (`'h'`, `"h"`, or gcc's `‘h’` outside the C
+/// locale)?
+fn names(msg: &str, h: &str) -> bool {
+    [('\'', '\''), ('"', '"'), ('‘', '’')]
+        .iter()
+        .any(|(a, b)| msg.contains(&format!("{a}{h}{b}")))
+}
+
+/// `file:line[:col]` -> `file:line`.
+fn file_line(loc: &str) -> Option<String> {
+    let (rest, last) = loc.rsplit_once(':')?;
+    last.parse::<u32>().ok()?;
+    match rest.rsplit_once(':') {
+        Some((file, line)) if line.parse::<u32>().is_ok() && !file.is_empty() => {
+            Some(format!("{file}:{line}"))
+        }
+        _ if !rest.is_empty() => Some(format!("{rest}:{last}")),
+        _ => None,
+    }
+}
+
+/// clang's note names no helper, and calls a prototype a "definition" too: the kind is read
+/// from the source. A helper made by a macro is placed where its name is spelt (gcc's place),
+/// which the "expanded from macro" notes after this one (`after`) lead to.
+fn clang_kind(h: &str, msg: &str, at: String, after: &[String], root: &Path) -> (DeclKind, String) {
+    let spelt = after.iter().map_while(|n| expanded_from(n)).last();
+    let (kind, at) = match spelt {
+        Some((file, line, col)) => (
+            macro_made_kind(root, &file, line, col),
+            format!("{file}:{line}"),
+        ),
+        None if defines_function(root, &at, h) => (DeclKind::Definition, at),
+        None => (DeclKind::Declaration, at),
+    };
+    if msg == "previous declaration is here" {
+        (DeclKind::Declaration, at)
+    } else {
+        (kind, at)
+    }
+}
+
+/// clang's `FILE:LINE:COL: note: expanded from macro 'M'` -> (file, line, col); not for
+/// `<scratch space>`.
+fn expanded_from(note: &str) -> Option<(String, usize, usize)> {
+    let (loc, msg) = note.split_once(": note: ")?;
+    if !msg.starts_with("expanded from macro ") || loc.starts_with('<') {
+        return None;
+    }
+    let mut parts = loc.trim().rsplitn(3, ':');
+    let col = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    Some((parts.next()?.to_string(), line, col))
+}
+
+/// The kind of a function whose name is spelt in a macro body at `file:line:col` (1-based
+/// byte column): after the name and its balanced parameter list, `{` is a definition and
+/// `;` a declaration; when the macro's body ends there (the `;` comes from an outer macro),
+/// an `inline` before the name says definition. Unreadable or unclear: a declaration.
+fn macro_made_kind(root: &Path, file: &str, line: usize, col: usize) -> DeclKind {
+    let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+        return DeclKind::Declaration;
+    };
+    let stripped = super::scan::strip_comments(&text);
+    let lines: Vec<&str> = stripped.lines().collect();
+    let Some(first) = line.checked_sub(1).and_then(|i| lines.get(i)) else {
+        return DeclKind::Declaration;
+    };
+    let (Some(before), Some(start)) = (first.get(..col - 1), first.get(col - 1..)) else {
+        return DeclKind::Declaration;
+    };
+    // The rest of the macro's logical line, continuations joined.
+    let mut body = start.to_string();
+    let mut next = line;
+    while body.trim_end().ends_with('\\') {
+        body = body.trim_end().trim_end_matches('\\').to_string();
+        let Some(l) = lines.get(next) else { break };
+        body.push(' ');
+        body.push_str(l);
+        next += 1;
+    }
+    let after_name =
+        body.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '#');
+    let after_name = after_name.trim_start();
+    if after_name.starts_with('(') {
+        let mut depth = 0;
+        for (i, ch) in after_name.char_indices() {
+            match ch {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        let rest = after_name[i + 1..].trim_start();
+                        if rest.starts_with('{') {
+                            return DeclKind::Definition;
+                        }
+                        if rest.starts_with(';') {
+                            return DeclKind::Declaration;
+                        }
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if super::scan::find_ident(before, "inline").is_empty() {
+        DeclKind::Declaration
+    } else {
+        DeclKind::Definition
+    }
+}
+
+/// Is `h` on line `at` of the tree the start of a function definition? (A file that cannot
+/// be read, such as a generated header in the build dir, counts as a declaration: its
+/// definition must then be proved by a built object.)
+fn defines_function(root: &Path, at: &str, h: &str) -> bool {
+    let Some((file, line)) = at.rsplit_once(':') else {
+        return false;
+    };
+    let (Ok(line), Ok(text)) = (
+        line.parse::<usize>(),
+        std::fs::read_to_string(root.join(file)),
+    ) else {
+        return false;
+    };
+    let stripped = super::scan::strip_comments(&text);
+    super::scan::find_ident(&stripped, h)
+        .into_iter()
+        .filter(|(l, _)| *l + 1 == line)
+        .any(|(l, c)| super::scan::is_definition(&stripped, l, c))
+}
+
+#[cfg(test)]
+#[path = "probe_tests.rs"]
+mod tests;

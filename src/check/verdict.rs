@@ -7,7 +7,7 @@
 //! else it is not declared here, which is `not required` when nothing built uses it, with
 //! the Kconfig symbols that keep its generic users out of this config.
 
-use super::probe::{declared_at, Symbols};
+use super::probe::{declared_at, DeclKind, Declared, Symbols};
 use super::scan::{self, Truth};
 use super::sites::{defined_in_other_arches, source_line, Site};
 use super::{Evidence, HelperResult, HelperVerdict};
@@ -57,8 +57,8 @@ pub(super) fn verdict(who: &Who, h: &str, idx: usize, f: &Findings) -> HelperRes
     if let Some(r) = missing(res.clone(), h, &compiled_uses, f) {
         return r;
     }
-    match declared_at(h, idx, f.probe_diags, f.decl_text) {
-        Some((kind, at, msg)) => declared(res, h, &mine, &compiled_uses, f, (&kind, &at, &msg)),
+    match declared_at(h, idx, f.probe_diags, f.decl_text, f.root) {
+        Some(d) => declared(res, h, &mine, &compiled_uses, f, &d),
         None => undeclared(res, who, h, &mine, f),
     }
 }
@@ -104,15 +104,16 @@ fn declared(
     mine: &[&Site],
     compiled_uses: &[&Site],
     f: &Findings,
-    (kind, at, msg): (&str, &str, &str),
+    decl: &Declared,
 ) -> HelperResult {
+    let (at, msg) = (decl.at.as_str(), decl.note.as_str());
     let generic = !at.starts_with("arch/");
     let is_inline = source_line(f.root, at).is_some_and(|l| l.contains("inline"));
-    let kind_name = match kind {
-        "macro" => "macro",
-        "definition" if is_inline => "static inline",
-        "definition" => "definition",
-        _ => "extern function",
+    let kind_name = match decl.kind {
+        DeclKind::Macro => "macro",
+        DeclKind::Definition if is_inline => "static inline",
+        DeclKind::Definition => "definition",
+        DeclKind::Declaration => "extern function",
     };
     res.kind = Some(kind_name.to_string());
     res.provider = Some(if generic { "generic" } else { "arch" }.to_string());

@@ -27,13 +27,22 @@ fn diag(file: &str, line: u32, severity: Severity, message: &str, notes: &[&str]
 /// The probe's decl.c for one helper: its redeclaration is line 3.
 const DECL: &str = "/* probe */\n/* kcross-helper 0 */\nstruct kcross_probe pud_mkinvalid;\n";
 
-/// The probe's error on line 3 with the compiler's note.
+/// The probe's error on line 3 with gcc's note.
 fn probe_note(note: &str) -> Vec<Diagnostic> {
+    probe_diag(
+        Severity::Error,
+        "'pud_mkinvalid' redeclared as different kind of symbol",
+        note,
+    )
+}
+
+/// The probe's diagnostic on line 3 with its note.
+fn probe_diag(severity: Severity, message: &str, note: &str) -> Vec<Diagnostic> {
     vec![diag(
         "$(objtree)/kcross-probe/decl.c",
         3,
-        Severity::Error,
-        "'pud_mkinvalid' redeclared as different kind of symbol",
+        severity,
+        message,
         &[note],
     )]
 }
@@ -61,7 +70,7 @@ fn tree() -> tempfile::TempDir {
     };
     put(
         "arch/x86/include/asm/pgtable.h",
-        "/* x86 */\n\nstatic inline pud_t pud_mkinvalid(pud_t pud)\n",
+        "/* x86 */\n\nstatic inline pud_t pud_mkinvalid(pud_t pud)\n{\n\treturn pud;\n}\n",
     );
     put(
         "include/linux/pgtable.h",
@@ -255,4 +264,71 @@ fn an_extern_is_unresolved_until_a_built_object_defines_it() {
     let r = judge(t.path(), &[], &[], &probe, &BTreeMap::new());
     assert_eq!(r.verdict, HelperVerdict::NotRequired);
     assert!(r.summary.starts_with("declared at"), "{}", r.summary);
+}
+
+/// clang 14's words (as in tests/fixtures/probe/clang14.log): the note names no helper, and
+/// says "definition" for a prototype too.
+const CLANG_REDEF: &str = "redefinition of 'pud_mkinvalid' as different kind of symbol";
+
+#[test]
+fn clang_notes_give_the_same_verdicts_as_gcc() {
+    let t = tree();
+    // A static inline in the arch header.
+    let probe = probe_diag(
+        Severity::Error,
+        CLANG_REDEF,
+        "arch/x86/include/asm/pgtable.h:3:21: note: previous definition is here",
+    );
+    let r = judge(t.path(), &[], &[], &probe, &BTreeMap::new());
+    assert_eq!(r.verdict, HelperVerdict::Provided);
+    assert_eq!(r.kind.as_deref(), Some("static inline"));
+    assert_eq!(r.provider.as_deref(), Some("arch"));
+    assert_eq!(
+        r.summary,
+        "static inline at arch/x86/include/asm/pgtable.h:3"
+    );
+    // A macro: clang's -Wmacro-redefined warning and its note.
+    let probe = probe_diag(
+        Severity::Warning,
+        "'pud_mkinvalid' macro redefined",
+        "include/linux/pgtable.h:3:9: note: previous definition is here",
+    );
+    let r = judge(t.path(), &[], &[], &probe, &BTreeMap::new());
+    assert_eq!(r.verdict, HelperVerdict::Provided);
+    assert_eq!(r.kind.as_deref(), Some("macro"));
+    assert_eq!(r.provider.as_deref(), Some("generic"));
+    assert_eq!(
+        r.summary,
+        "macro at include/linux/pgtable.h:3 (generic fallback)"
+    );
+    // A prototype, which clang also calls "previous definition": an extern function, so it
+    // is unresolved while something built references it and nothing built defines it.
+    let probe = probe_diag(
+        Severity::Error,
+        CLANG_REDEF,
+        "arch/powerpc/include/asm/book3s/64/pgtable.h:3:14: note: previous definition is here",
+    );
+    let mut syms = BTreeMap::new();
+    let mut user = Symbols::default();
+    user.undefined.insert(H.to_string());
+    syms.insert("mm/huge_memory.o".to_string(), user);
+    let r = judge(t.path(), &[], &[], &probe, &syms);
+    assert_eq!(r.verdict, HelperVerdict::Unresolved);
+    assert_eq!(r.kind.as_deref(), Some("extern function"));
+    assert!(
+        r.summary.starts_with(
+            "declared at arch/powerpc/include/asm/book3s/64/pgtable.h:3 and referenced"
+        ),
+        "{}",
+        r.summary
+    );
+    // Counter-case: the same note after another helper's error is not this helper's.
+    let other = probe_diag(
+        Severity::Error,
+        "redefinition of 'pud_modify' as different kind of symbol",
+        "arch/x86/include/asm/pgtable.h:3:21: note: previous definition is here",
+    );
+    let r = judge(t.path(), &[], &[], &other, &BTreeMap::new());
+    assert_eq!(r.verdict, HelperVerdict::NotRequired);
+    assert_eq!(r.kind, None);
 }

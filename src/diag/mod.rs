@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 pub mod diff;
 mod parse;
+pub mod state;
 pub use diff::{diff, Counted, DiagDiff};
 pub use parse::parse_log;
 

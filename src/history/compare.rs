@@ -13,8 +13,10 @@
 //! - `check-missing`: a helper-check verdict went good -> bad (or is bad with no previous row;
 //!   not-run -> bad is not a regression: nobody knows what it was).
 //! - `runtime-fail`: a runtime test went good -> bad (or is bad with no previous row).
-//! - `slower`: both builds passed and the build time grew by more than `threshold_pct` percent
-//!   and by at least `MIN_SLOWER_DELTA_S` seconds.
+//! - `slower`: both builds passed, were of the same kind (both cold or both incremental: a
+//!   warm rebuild is never compared with a cold build), and the build time grew by more than
+//!   `threshold_pct` percent and by at least `MIN_SLOWER_DELTA_S` seconds. A build of unknown
+//!   kind (recorded by an older kcross) is not compared.
 //!
 //! Skipped cells, not-run checks and tests are never regressions. Cells only in the previous
 //! run are listed in `removed_cells`, never as regressions.
@@ -339,7 +341,8 @@ fn compare_cell(p: &CellResult, c: &CellResult, threshold_pct: f64, out: &mut Co
             }
         }
     }
-    if p.verdict == Verdict::Pass && c.verdict == Verdict::Pass {
+    let like_kinds = p.incremental.is_some() && p.incremental == c.incremental;
+    if p.verdict == Verdict::Pass && c.verdict == Verdict::Pass && like_kinds {
         let (a, b) = (p.timings.build_s, c.timings.build_s);
         if a > 0.0 && b > a * (1.0 + threshold_pct / 100.0) && b - a >= MIN_SLOWER_DELTA_S {
             let mut ch = change(
@@ -466,6 +469,8 @@ mod tests {
                 total_s: build_s + 1.0,
             },
             config_reused: false,
+            incremental: Some(false),
+            printed: 0,
             errors: diags.iter().filter(|d| d.is_error()).count(),
             warnings: diags
                 .iter()
@@ -632,6 +637,30 @@ mod tests {
             [("slower", "a-gcc")]
         );
         assert!(compare(Some(&a), &b, 40.0).regressions.is_empty());
+    }
+
+    #[test]
+    fn a_cold_build_is_never_slower_than_a_warm_one() {
+        let mut warm = cell("a-gcc", Verdict::Pass, 5.0, vec![]);
+        warm.incremental = Some(true);
+        let cold = cell("a-gcc", Verdict::Pass, 700.0, vec![]);
+        let (a, b) = (run(vec![warm.clone()]), run(vec![cold.clone()]));
+        assert!(compare(Some(&a), &b, 20.0).regressions.is_empty());
+        // ...but a warm one that got slower than the last warm one is.
+        let mut warm2 = warm.clone();
+        warm2.timings.build_s = 50.0;
+        let c = run(vec![warm2]);
+        assert_eq!(
+            kinds(&compare(Some(&a), &c, 20.0).regressions),
+            [("slower", "a-gcc")]
+        );
+        // An older kcross's row did not know: not compared.
+        let mut unknown = cold;
+        unknown.incremental = None;
+        unknown.timings.build_s = 1.0;
+        assert!(compare(Some(&run(vec![unknown])), &b, 20.0)
+            .regressions
+            .is_empty());
     }
 
     #[test]

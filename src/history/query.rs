@@ -121,7 +121,8 @@ impl History {
                 .conn
                 .prepare(
                     "SELECT cell, arch, toolchain, config, targets_json, verdict, failed_stage, reason, configure_s,
-                            build_s, total_s, config_reused, errors, warnings, dir, build_dir, image, log_tail
+                            build_s, total_s, config_reused, errors, warnings, dir, build_dir, image, log_tail,
+                            incremental
                      FROM cells WHERE run_id = ?1 ORDER BY seq",
                 )
                 .map_err(e)?;
@@ -145,6 +146,8 @@ impl History {
                             total_s: r.get(10)?,
                         },
                         config_reused: r.get(11)?,
+                        incremental: r.get(18)?,
+                        printed: 0,
                         errors: r.get::<_, i64>(12)? as usize,
                         warnings: r.get::<_, i64>(13)? as usize,
                         diagnostics: Vec::new(),

@@ -2,7 +2,8 @@
 //! and migrated forward in transactions. Every run is written in ONE transaction: a process
 //! killed half-way through `record` leaves only the runs that were committed before.
 //!
-//! Schema (version 2; version 2 added `outcome` to checks and runtime):
+//! Schema (version 3; version 2 added `outcome` to checks and runtime, version 3
+//! `incremental` to cells):
 //!
 //! ```sql
 //! runs(id INTEGER PRIMARY KEY AUTOINCREMENT, matrix, matrix_origin, kcross_version,
@@ -10,7 +11,7 @@
 //!      source_kind, source_origin, source_root, source_key, source_version)
 //! cells(run_id -> runs, seq, cell, arch, toolchain, config, targets_json, verdict,
 //!       failed_stage, reason, configure_s, build_s, total_s, config_reused, errors, warnings,
-//!       dir, build_dir, image, log_tail)                      PRIMARY KEY (run_id, seq)
+//!       dir, build_dir, image, log_tail, incremental)         PRIMARY KEY (run_id, seq)
 //! diagnostics(run_id -> runs, cell_seq, seq, code, severity, tool, file, line, col, flag,
 //!       message, function, source_line, notes_json, cell, fingerprint)
 //!                                                   PRIMARY KEY (run_id, cell_seq, seq)
@@ -24,7 +25,7 @@
 //! `verdict` is the stage's own word, kept for people.
 
 /// The schema version this kcross writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -132,5 +133,10 @@ UPDATE runtime SET outcome = CASE
     WHEN verdict IN ('fail', 'timeout') THEN 'fail'
     WHEN verdict LIKE 'skip%' THEN 'skipped'
     ELSE 'error' END;
+"#,
+    // Version 3: whether a cell's build was incremental (1) or cold (0); NULL for rows of
+    // version 2, which did not know (their times are never compared as "slower").
+    r#"
+ALTER TABLE cells ADD COLUMN incremental INTEGER;
 "#,
 ];

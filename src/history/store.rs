@@ -189,8 +189,9 @@ impl History {
             let mut cell_st = tx
                 .prepare(
                     "INSERT INTO cells (run_id, seq, cell, arch, toolchain, config, targets_json, verdict, failed_stage,
-                        reason, configure_s, build_s, total_s, config_reused, errors, warnings, dir, build_dir, image, log_tail)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                        reason, configure_s, build_s, total_s, config_reused, errors, warnings, dir, build_dir, image, log_tail,
+                        incremental)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                 )
                 .map_err(e)?;
             let mut diag_st = tx
@@ -224,6 +225,7 @@ impl History {
                         path_str(&c.build_dir),
                         c.image.as_deref().map(path_str),
                         run.log_tails.get(&c.cell).map(String::as_str).unwrap_or(""),
+                        c.incremental,
                     ])
                     .map_err(e)?;
                 for (j, d) in c.diagnostics.iter().enumerate() {

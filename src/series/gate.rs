@@ -1,12 +1,12 @@
 //! The gate itself: the base once per cell, then every step rebuilt incrementally in the same
 //! build dir, each step's diagnostics compared with the step before and with the base.
 
-use super::compare::{self, Counted, DiagState, Roots};
+use super::compare::{self, Counted};
 use super::{
     apply, ChangeKind, FailOn, Finding, GateOptions, Series, SeriesResult, Step, StepCell,
 };
-use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Verdict};
-use crate::diag::{self, Diagnostic, ParseContext, Severity};
+use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Tracked, Verdict};
+use crate::diag::{self, Severity};
 use crate::error::{IoContext, Result};
 use crate::plan::{Cell, Plan};
 use crate::source::SourceTree;
@@ -19,7 +19,8 @@ use std::time::Instant;
 /// Per cell, for the whole gate: its build dir (locked) and the diagnostics it has now.
 struct CellState {
     bd: BuildDir,
-    state: DiagState,
+    /// Opened at the cell's first step, under the lock.
+    tracked: Option<Tracked>,
     lock: Option<FileLock>,
     /// The base did not configure: later steps are skipped (there is nothing to compare).
     broken: bool,
@@ -68,7 +69,7 @@ pub fn gate(
         let bd = crate::build::build_dir_for(&opts.build_root, &wc.tree, c);
         cells.push(CellState {
             bd,
-            state: DiagState::default(),
+            tracked: None,
             lock: None,
             broken: false,
         });
@@ -116,7 +117,7 @@ pub fn gate(
             let _ = std::fs::remove_dir_all(&scratch_root);
             for (c, st) in plan.cells.iter().zip(cells.iter_mut()) {
                 st.bd = crate::build::build_dir_for(&scratch_root, &wc.tree, c);
-                st.state = DiagState::default();
+                st.tracked = None;
                 st.lock = None;
             }
         }
@@ -337,6 +338,8 @@ fn build_cell_step(
             reason: Some("the base does not configure".into()),
             timings: Timings::default(),
             config_reused: false,
+            incremental: None,
+            printed: 0,
             errors: 0,
             warnings: 0,
             diagnostics: Vec::new(),
@@ -351,38 +354,18 @@ fn build_cell_step(
     if st.lock.is_none() {
         st.lock = Some(FileLock::acquire(&st.bd.lock)?);
     }
-    if first {
+    if first || st.tracked.is_none() {
         // What this build dir already holds is only trusted with a clean diagnostics state:
         // otherwise its objects would not be recompiled and their diagnostics never seen.
-        match DiagState::load(&st.bd.path) {
-            Some(s) if !s.dirty => st.state = s,
-            Some(mut s) => {
-                // A step was interrupted: what it compiled has diagnostics nobody recorded.
-                // Remove those outputs (newer than the dirty mark) so make compiles them again.
-                let mark = std::fs::metadata(st.bd.path.join(compare::STATE_FILE))
-                    .and_then(|m| m.modified())
-                    .ctx(|| format!("reading {}", st.bd.path.display()))?;
-                compare::remove_outputs_newer_than(&st.bd.path, mark)?;
-                s.dirty = false;
-                st.state = s;
-            }
-            None => {
-                if st.bd.path.exists() {
-                    std::fs::remove_dir_all(&st.bd.path)
-                        .ctx(|| format!("removing {}", st.bd.path.display()))?;
-                }
-                st.state = DiagState::default();
-            }
-        }
+        st.tracked = Some(Tracked::open(&st.bd, &tree.root, &c.id)?);
     }
+    let tracked = st.tracked.as_mut().expect("opened above");
     let cfg_log = dir.join("configure.log");
     let build_log = dir.join("build.log");
     crate::atomic::write(&cfg_log, b"")?;
     crate::atomic::write(&build_log, b"")?;
     let conf = crate::build::configure(c, tree, &st.bd, &cfg_log, jobs, events)?;
-    if !conf.reused {
-        st.state.configure = conf.diagnostics.clone();
-    }
+    tracked.configured(&conf)?;
     let mut result =
         CellResult::configured(c, &dir, &st.bd.path, conf.seconds, conf.reused, Vec::new());
     let mut rebuilt = 0;
@@ -398,43 +381,23 @@ fn build_cell_step(
             cell: c.id.clone(),
             phase: "build".into(),
         });
-        st.state.dirty = true;
-        st.state.save(&st.bd.path)?;
+        result.incremental = Some(!tracked.is_cold());
         let tb = Instant::now();
         let mut cmd = crate::build::make_command(&tree.root, &st.bd.path, c, &c.targets);
         // Keep going past a failing object, so every object's diagnostics are seen each step.
         cmd.arg("-k");
-        let status = jobs.make(&mut cmd, &build_log, |line| {
+        let run = tracked.make(&mut cmd, &c.targets, jobs, &build_log, touched, |line| {
             let _ = events.send(Event::CellOutput {
                 cell: c.id.clone(),
                 line: line.to_string(),
             });
         })?;
         result.timings.build_s = tb.elapsed().as_secs_f64();
-        let text = std::fs::read_to_string(&build_log)
-            .ctx(|| format!("reading {}", build_log.display()))?;
-        let ctx = ParseContext {
-            source_root: tree.root.clone(),
-            build_root: st.bd.path.clone(),
-            cell: c.id.clone(),
-        };
-        let mut diags = diag::parse_log(&text, &ctx);
-        let roots = Roots {
-            source: tree.root.clone(),
-            build: st.bd.path.clone(),
-        };
-        let units = compare::rebuilt_units(&text, &roots);
-        rebuilt = units.len();
-        if !status.success() && !diags.iter().any(Diagnostic::is_error) {
-            // Its fingerprint is the same every step, so a persisting failure is not new.
-            diags.push(crate::build::make_failure(&c.id, "make failed", &text));
-        }
-        printed = diags.len();
-        st.state.update(diags, &units, touched);
-        st.state.dirty = false;
-        st.state.save(&st.bd.path)?;
-        result.diagnostics = st.state.all();
-        if !status.success() {
+        rebuilt = run.rebuilt.len();
+        printed = run.printed.len();
+        result.printed = printed;
+        result.diagnostics = tracked.view(&c.targets);
+        if !run.ok {
             result.verdict = Verdict::Fail;
             result.failed_stage = Some(Stage::Build);
         }

@@ -246,3 +246,81 @@ fn clang14_ansi_colours() {
         ],
     );
 }
+
+/// A real kernel object (linux-source-6.12, x86_64 tinyconfig, mm/mprotect.o) with two
+/// unused variables injected, one declared through a macro: each compiler's flag, place and
+/// macro note stay with their own warning. gcc puts the macro one in the macro's body and
+/// notes the expansion; clang puts it at the expansion and notes the macro.
+const UNUSED_SRC: &str = "/tmp/.tmpU7vDqH/linux";
+
+#[test]
+fn clang14_kernel_warning_and_its_macro_note() {
+    let got = parse(
+        include_str!("../../../../tests/fixtures/logs/kernel612-x86_64-clang14-unused.log"),
+        UNUSED_SRC,
+        "/work/wt-clang/target/tmp/kcross-cache/build/c8470f466a6fdc31/x86_64-clang-0959ed3b6077817a",
+    );
+    let w = |line, col, msg: &str| {
+        E::new(
+            "cc-warning",
+            Severity::Warning,
+            Tool::Compiler,
+            Some("mm/mprotect.c"),
+            Some(line),
+            Some(col),
+            msg,
+        )
+        .flag("-Wunused-variable")
+    };
+    check(
+        &got,
+        &[
+            w(98, 6, "unused variable 'kcross_unused'").src("int kcross_unused;"),
+            w(99, 2, "unused variable 'kcross_unused_macro'")
+                .src("KCROSS_UNUSED_DECL;")
+                .notes(&["mm/mprotect.c:86:32: note: expanded from macro 'KCROSS_UNUSED_DECL'"]),
+        ],
+    );
+}
+
+#[test]
+fn gcc12_kernel_warning_and_its_macro_note() {
+    let got = parse(
+        include_str!("../../../../tests/fixtures/logs/kernel612-x86_64-gcc12-unused.log"),
+        UNUSED_SRC,
+        "/work/wt-clang/target/tmp/kcross-cache/build/c8470f466a6fdc31/x86_64-gcc-067cbba55be843f7",
+    );
+    let w = |line, col, msg: &str| {
+        E::new(
+            "cc-warning",
+            Severity::Warning,
+            Tool::Compiler,
+            Some("mm/mprotect.c"),
+            Some(line),
+            Some(col),
+            msg,
+        )
+        .flag("-Wunused-variable")
+        .func("change_pte_range")
+    };
+    check(
+        &got,
+        &[
+            w(86, 32, "unused variable ‘kcross_unused_macro’")
+                .src("#define KCROSS_UNUSED_DECL int kcross_unused_macro")
+                .notes(&["mm/mprotect.c:99:9: note: in expansion of macro ‘KCROSS_UNUSED_DECL’"]),
+            w(98, 13, "unused variable ‘kcross_unused’").src("int kcross_unused;"),
+        ],
+    );
+    // The same warning from both compilers has one fingerprint (quotes and columns aside).
+    let clang = parse(
+        include_str!("../../../../tests/fixtures/logs/kernel612-x86_64-clang14-unused.log"),
+        UNUSED_SRC,
+        "/",
+    );
+    assert_eq!(got[1].fingerprint, clang[0].fingerprint);
+    assert_ne!(
+        got[0].fingerprint, clang[1].fingerprint,
+        "the macro one differs"
+    );
+}

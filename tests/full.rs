@@ -1,0 +1,68 @@
+//! The heaviest runs, outside CI's budget: `scripts/test --full` runs them (the default
+//! `scripts/test` and CI run every other test binary). Full images and boots on real kernels.
+
+mod common;
+
+use common::{kcross, out_dir, run};
+use serde_json::Value;
+
+/// The default matrix, with its fragments, for one arch and the given toolchains, written to
+/// `dir` (fragment paths absolute).
+fn pud_matrix(dir: &std::path::Path, arch: &str, toolchains: &str) -> std::path::PathBuf {
+    let frag = common::repo().join("matrices/pud-helpers");
+    let f = |n: &str| format!("\"{}\"", frag.join(n).display());
+    let extra = match arch {
+        "x86_64" => format!("{}, {}", f("x86_64.config"), f("runtime-x86_64.config")),
+        a => f(&format!("{a}.config")),
+    };
+    let m = dir.join("m.toml");
+    std::fs::write(
+        &m,
+        format!(
+            "name = \"full-{arch}\"\nsource = \"linux-source-6.12\"\n[defaults]\ntoolchains = {toolchains}\nconfig = \"tinyconfig\"\nfragments = [{}, {}]\n\n[[build]]\nname = \"pud\"\narch = \"{arch}\"\nfragments = [{extra}]\n\n[runtime]\ntests = [\"devdax-pud-mprotect\"]\ntimeout = 300\n",
+            f("boot.config"),
+            f("dax.config")
+        ),
+    )
+    .unwrap();
+    m
+}
+
+/// A clang (LLVM=-14) x86_64 cell builds the full image, its diagnostics are parsed, and the
+/// kernel boots and passes the devdax test; the counter-case is the same cell's gcc build,
+/// whose results differ in the compiler recorded, not in the verdicts.
+#[test]
+fn clang_x86_64_full_image_builds_and_passes_devdax() {
+    let d = tempfile::tempdir().unwrap();
+    let m = pud_matrix(d.path(), "x86_64", "[\"clang\"]");
+    let out = out_dir("full-clang-x86_64");
+    let (code, stdout, stderr) = run(kcross()
+        .arg("build")
+        .arg(&m)
+        .arg("--runtime")
+        .arg("--json")
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let c = &v["build"]["cells"][0];
+    assert_eq!(c["cell"], "x86_64-clang-pud", "{c:#}");
+    assert_eq!(c["verdict"], "pass", "{c:#}");
+    let image = c["image"].as_str().expect("an image");
+    assert!(image.ends_with("arch/x86/boot/bzImage"), "{image}");
+    // Built by clang: the build dir's kbuild records it.
+    let bd = std::path::Path::new(c["build_dir"].as_str().unwrap());
+    let cc = std::fs::read_to_string(bd.join("include/config/auto.conf")).unwrap();
+    assert!(cc.contains("CONFIG_CC_IS_CLANG=y"), "not a clang build");
+    // Every warning clang printed is parsed with its flag.
+    for w in c["diagnostics"].as_array().unwrap() {
+        if w["severity"] == "warning" && w["tool"] == "compiler" {
+            assert!(
+                w["flag"].as_str().is_some_and(|f| f.starts_with("-W")),
+                "{w:#}"
+            );
+        }
+    }
+    let rt = &v["runtime"]["results"][0];
+    assert_eq!(rt["verdict"], "pass", "{rt:#}\n{stderr}");
+}
