@@ -32,8 +32,26 @@ pub struct SourceTree {
     /// `-dirty-<hash>` of its changes and untracked files when it has some; a directory's
     /// fingerprint (path, and every entry's size and mtime). See `source::key`.
     pub key: String,
+    /// Which build dirs the tree's builds use (see `build_id`): a tarball's content hash, a
+    /// git tree's HEAD commit (dirty or not), a directory's path. Not the content key: an
+    /// edited tree keeps building incrementally in its dirs, whose diagnostics state
+    /// (`diag::state`) keeps every result true. Empty in results of an older kcross.
+    #[serde(default)]
+    pub build_key: String,
     /// `6.12.57` from the top Makefile.
     pub version: String,
+}
+
+impl SourceTree {
+    /// The key of the tree's build dirs: `build_key`, or the content key for results of an
+    /// older kcross.
+    pub fn build_id(&self) -> &str {
+        if self.build_key.is_empty() {
+            &self.key
+        } else {
+            &self.build_key
+        }
+    }
 }
 
 /// The cache directory: $KCROSS_CACHE, else $XDG_CACHE_HOME/kcross, else ~/.cache/kcross.
@@ -59,16 +77,20 @@ pub fn prepare(spec: &str) -> Result<SourceTree> {
             .ctx(|| format!("resolving {}", path.display()))?;
         check_kernel_tree(&root, spec)?;
         let version = kernel_version(&root)?;
-        let (kind, key) = if root.join(".git").exists() {
-            (SourceKind::Git, key::git_key(&root)?)
+        let (kind, key, build_key) = if root.join(".git").exists() {
+            let k = key::git_key(&root)?;
+            let head = k.split("-dirty-").next().unwrap_or(&k).to_string();
+            (SourceKind::Git, k, head)
         } else {
-            (SourceKind::Dir, key::dir_key(&root)?)
+            let path = key::path_key(&root);
+            (SourceKind::Dir, key::dir_key(&root)?, path)
         };
         return Ok(SourceTree {
             kind,
             origin: spec.to_string(),
             root,
             key,
+            build_key,
             version,
         });
     }
@@ -246,6 +268,7 @@ fn unpack_cached(spec: &str, tarball: &Path) -> Result<SourceTree> {
         kind: SourceKind::Tarball,
         origin: spec.to_string(),
         root,
+        build_key: key.clone(),
         key,
         version,
     })

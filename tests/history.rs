@@ -120,6 +120,7 @@ fn summary(out: &Path, matrix: &str, started: &str, cells: Vec<CellResult>) -> R
             origin: "linux-source-6.12".into(),
             root: "/var/cache/kcross/src/3f2a9c1d0b7e4a55/linux-source-6.12".into(),
             key: "3f2a9c1d0b7e4a55".into(),
+            build_key: String::new(),
             version: "6.12.57".into(),
         },
         started_at: started.into(),

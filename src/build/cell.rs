@@ -25,8 +25,8 @@ pub fn build_dir_for(root: &Path, src: &SourceTree, c: &Cell) -> BuildDir {
     // Keyed by what the tree and the configuration are, not by the cell's name, so every
     // run, stage and test that builds the same thing shares one dir (under its lock).
     let name = format!("{}-{}-{}", c.arch, c.toolchain.family, c.config_key());
-    let path = root.join(&src.key).join(&name);
-    let lock = root.join(&src.key).join(format!("{name}.lock"));
+    let path = root.join(src.build_id()).join(&name);
+    let lock = root.join(src.build_id()).join(format!("{name}.lock"));
     BuildDir { path, lock }
 }
 

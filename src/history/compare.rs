@@ -494,6 +494,7 @@ mod tests {
                     origin: "x".into(),
                     root: "/x".into(),
                     key: "k".into(),
+                    build_key: String::new(),
                     version: "6.12.0".into(),
                 },
                 started_at: "t".into(),

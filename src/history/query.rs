@@ -101,6 +101,7 @@ impl History {
                             origin: r.get(8)?,
                             root: PathBuf::from(r.get::<_, String>(9)?),
                             key: r.get(10)?,
+                            build_key: String::new(),
                             version: r.get(11)?,
                         },
                         cells: Vec::new(),

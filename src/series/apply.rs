@@ -355,6 +355,7 @@ impl WorkingCopy {
             origin: format!("{} (kcross series working copy)", src.origin),
             root: tree_dir,
             key: format!("series-{key}"),
+            build_key: format!("series-{key}"),
             version,
         };
         Ok(WorkingCopy {
@@ -487,6 +488,7 @@ mod tests {
             origin: "t".into(),
             root: d.path().to_path_buf(),
             key: "0123456789abcdef".into(),
+            build_key: String::new(),
             version: "6.12.0".into(),
         };
         let k1 = base_key(&src).unwrap();

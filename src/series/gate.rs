@@ -51,7 +51,7 @@ pub fn gate(
     if wc.fresh {
         // A new copy has the source's old mtimes: build dirs made from an earlier copy would
         // look up to date. Start them again.
-        let old = opts.build_root.join(&wc.tree.key);
+        let old = opts.build_root.join(wc.tree.build_id());
         if old.exists() {
             note(format!(
                 "removing build dirs of an earlier working copy: {}",

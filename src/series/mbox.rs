@@ -606,6 +606,7 @@ From a@b Mon Aug 12 18:12:18 2024\nSubject: [PATCH 3/3] c\n\n--- a/x\n+++ b/x\n@
             origin: "t".into(),
             root: d.path().to_path_buf(),
             key: "k".into(),
+            build_key: String::new(),
             version: "6.12.0".into(),
         };
         let s = load("HEAD~2..HEAD", &src).unwrap();

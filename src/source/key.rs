@@ -179,3 +179,9 @@ pub fn dir_key(root: &Path) -> Result<String> {
     }
     Ok(short(&h.finalize()))
 }
+
+/// A directory's build-dir key: the hash of its canonical path (the tree's identity, which
+/// kbuild records in the build dir anyway), not of its content.
+pub fn path_key(root: &Path) -> String {
+    short(&Sha256::digest(root.to_string_lossy().as_bytes()))
+}
