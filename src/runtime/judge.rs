@@ -1,11 +1,34 @@
 //! The verdict of one boot: the console's KTAP (the guest's own results) and its kernel
 //! complaints, with how QEMU ended, become `Pass`, `Fail`, `Skipped` or `BootFailure` and a
-//! one-line reason. Pure: no QEMU, no files.
+//! one-line reason; the test's `# finding: <subject>: <detail>` diagnostics become its
+//! `findings`, whatever the verdict. Pure: no QEMU, no files.
 
 use super::ktap::{self, KtapStatus};
-use super::{console, qemu, BootResult, BootVerdict};
+use super::{console, qemu, BootResult, BootVerdict, Finding};
 use std::path::Path;
 use std::time::Duration;
+
+/// The marker of a finding among a test's KTAP diagnostics.
+pub const FINDING: &str = "finding: ";
+
+/// The findings among a test's diagnostics: `finding: <subject>: <detail>` (a line without a
+/// subject is all detail, under the subject `finding`).
+pub fn findings(diagnostics: &[String]) -> Vec<Finding> {
+    diagnostics
+        .iter()
+        .filter_map(|d| d.trim().strip_prefix(FINDING))
+        .map(|f| match f.split_once(": ") {
+            Some((subject, detail)) => Finding {
+                subject: subject.trim().to_string(),
+                detail: detail.trim().to_string(),
+            },
+            None => Finding {
+                subject: "finding".to_string(),
+                detail: f.trim().to_string(),
+            },
+        })
+        .collect()
+}
 
 /// The verdict of one boot, from what the console and QEMU showed.
 pub fn judge(
@@ -107,6 +130,10 @@ pub fn judge(
             ),
         }
     };
+    let findings = k
+        .result(test)
+        .map(|r| findings(&r.diagnostics))
+        .unwrap_or_default();
     BootResult {
         cell: cell.to_string(),
         arch: arch.to_string(),
@@ -120,6 +147,8 @@ pub fn judge(
         ktap: k.results,
         ktap_problems: k.problems,
         complaints,
+        findings,
+        workarounds: Vec::new(),
         boot_s: run.boot_s,
         test_s: run.test_s,
         total_s: run.total_s,
@@ -300,6 +329,56 @@ pub(super) mod tests {
         let clean = j(&console(&[&quoted], &[], ok), test, false);
         assert_eq!(clean.verdict, BootVerdict::Pass, "{clean:?}");
         assert!(clean.complaints.is_empty());
+    }
+
+    #[test]
+    fn findings_are_the_tests_finding_lines_whatever_the_verdict() {
+        let test = "devdax-pud-mprotect";
+        let diags = [
+            "faulted 3 GiB in: 3 minor faults for 24 writes",
+            "finding: fault-in: 3 faults for 3 GiB (1 GiB PUDs)",
+            "finding: pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)",
+            "kernel log: mm/pgtable-generic.c:39: bad pud 00000001c00000e7.",
+        ];
+        let want = [
+            Finding {
+                subject: "fault-in".into(),
+                detail: "3 faults for 3 GiB (1 GiB PUDs)".into(),
+            },
+            Finding {
+                subject: "pud".into(),
+                detail: "zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)".into(),
+            },
+        ];
+        let failed = "not ok 1 devdax-pud-mprotect # mprotect(PROT_READ) zapped the PUD";
+        let f = j(&console(&diags, &[BAD_PUD], failed), test, false);
+        assert_eq!(f.verdict, BootVerdict::Fail, "{f:?}");
+        assert_eq!(f.findings, want);
+        assert_eq!(
+            f.findings[1].to_string(),
+            "pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)"
+        );
+        let p = j(
+            &console(&diags[..3], &[], "ok 1 devdax-pud-mprotect"),
+            test,
+            false,
+        );
+        assert_eq!(p.verdict, BootVerdict::Pass, "{p:?}");
+        assert_eq!(p.findings, want);
+        // a test without finding lines has none; the judge never invents workarounds
+        let b = j(
+            &console(&["boot took 3 ms"], &[], "ok 1 boot"),
+            "boot",
+            false,
+        );
+        assert!(b.findings.is_empty() && b.workarounds.is_empty());
+        assert_eq!(
+            findings(&["finding: no subject here".to_string()]),
+            [Finding {
+                subject: "finding".into(),
+                detail: "no subject here".into()
+            }]
+        );
     }
 
     #[test]
