@@ -172,6 +172,8 @@ fn good_night(out: &Path, started: &str, line_shift: u32, jitter: f64) -> Record
         outcome: Outcome::Pass,
         detail: "mprotect on a 1G devdax mapping: ok".into(),
         duration_s: Some(41.0),
+        findings: Vec::new(),
+        workarounds: Vec::new(),
     });
     run
 }
@@ -966,6 +968,8 @@ fn sample_night(out: &Path, started: &str, n: u32) -> RecordedRun {
             outcome: Outcome::Pass,
             detail: "mprotect(PROT_READ) on a 1 GiB devdax mapping kept the pud: ok".into(),
             duration_s: Some(secs + n as f64 * 0.3),
+            findings: Vec::new(),
+            workarounds: Vec::new(),
         });
     }
     run

@@ -2,7 +2,8 @@
 //! and migrated forward in transactions. Every run is written in ONE transaction: a process
 //! killed half-way through `record` leaves only the runs that were committed before.
 //!
-//! Schema (version 2; version 2 added `outcome` to checks and runtime):
+//! Schema (version 3; version 2 added `outcome` to checks and runtime, version 3 the
+//! runtime's `findings_json` and `workarounds_json`, JSON arrays of strings):
 //!
 //! ```sql
 //! runs(id INTEGER PRIMARY KEY AUTOINCREMENT, matrix, matrix_origin, kcross_version,
@@ -15,7 +16,8 @@
 //!       message, function, source_line, notes_json, cell, fingerprint)
 //!                                                   PRIMARY KEY (run_id, cell_seq, seq)
 //! checks(run_id -> runs, seq, cell, helper, verdict, evidence, outcome) PRIMARY KEY (run_id, seq)
-//! runtime(run_id -> runs, seq, cell, test, verdict, detail, duration_s, outcome)
+//! runtime(run_id -> runs, seq, cell, test, verdict, detail, duration_s, outcome,
+//!         findings_json, workarounds_json)
 //! patches(run_id -> runs, seq, patch_id, subject)
 //! ```
 //!
@@ -24,7 +26,7 @@
 //! `verdict` is the stage's own word, kept for people.
 
 /// The schema version this kcross writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -132,5 +134,11 @@ UPDATE runtime SET outcome = CASE
     WHEN verdict IN ('fail', 'timeout') THEN 'fail'
     WHEN verdict LIKE 'skip%' THEN 'skipped'
     ELSE 'error' END;
+"#,
+    // Version 3: what a runtime test found out, and the workarounds kcross applied (rows
+    // recorded before had none).
+    r#"
+ALTER TABLE runtime ADD COLUMN findings_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runtime ADD COLUMN workarounds_json TEXT NOT NULL DEFAULT '[]';
 "#,
 ];

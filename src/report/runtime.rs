@@ -25,7 +25,8 @@ pub fn one_line(r: &BootResult) -> String {
     s
 }
 
-/// The results table: per cell and test, with the KTAP line and complaints of failures.
+/// The results table: per cell and test, the test's findings and kcross's workarounds,
+/// and for failures the reason, the KTAP line and the complaints.
 pub fn table(s: &RuntimeSummary) -> String {
     let mut t = Table::new()
         .col("CELL", Align::Left)
@@ -47,13 +48,15 @@ pub fn table(s: &RuntimeSummary) -> String {
             secs(r.test_s),
             rss,
         ]);
+        // what the test found out about the kernel, and what kcross did around it
+        for f in &r.findings {
+            t.text(format!("    finding: {f}"));
+        }
+        for w in &r.workarounds {
+            t.text(format!("    workaround {}: {}", w.name, w.what));
+            t.text(format!("      why: {}", w.why));
+        }
         if r.verdict == BootVerdict::Pass {
-            // what the test reported, in brief (the signal that killed the write, ...)
-            if let Some(k) = r.result() {
-                for d in k.diagnostics.iter().filter(|d| d.contains("killed by")) {
-                    t.text(format!("    # {d}"));
-                }
-            }
             continue;
         }
         if let Some(reason) = &r.reason {
