@@ -60,9 +60,9 @@ fn dax_info(arch: &Arch, cell: &CellResult, size: u64) -> Result<(devdax::DaxLay
     let w = Workaround {
         name: "nvdimm-dax-info".to_string(),
         what: format!(
-            "kcross wrote the device-dax info block into the nvdimm (1 GiB alignment, {} KiB \
-             pages: {}) and the guest configured the namespace to match; the guest kernel \
-             validated it instead of writing its own",
+            "kcross wrote the device-dax info block into the nvdimm's backing file (1 GiB \
+             alignment, {} KiB pages: {}), for the guest to configure the namespace to match \
+             and the guest kernel to validate instead of writing its own",
             page.bytes >> 10,
             page.evidence
         ),

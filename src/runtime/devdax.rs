@@ -235,13 +235,19 @@ mod tests {
 
     #[test]
     fn page_size_without_page_shift() {
-        // the arch's choice; `# ... is not set` and HAVE_ lines are not it
-        let ppc = "CONFIG_HAVE_PAGE_SIZE_4KB=y\n# CONFIG_PPC_4K_PAGES is not set\n\
-                   CONFIG_PPC_64K_PAGES=y\nCONFIG_PAGE_SIZE_LESS_THAN_256KB=y\n";
-        assert_eq!(page_size(ppc), page(65536, "CONFIG_PPC_64K_PAGES=y"));
+        // 6.1: the arch's choice (`# ... is not set` lines and PAGE_SIZE_LESS_THAN_* are not it)
         assert_eq!(
-            page_size("CONFIG_X86_64=y\n").evidence,
-            "no page size option in the .config: 4 KiB"
+            page_size(&config("powerpc64le-6.1-pud.config")),
+            page(4096, "CONFIG_PPC_4K_PAGES=y")
+        );
+        assert_eq!(
+            page_size(&config("powerpc64le-6.1-ppc64le_defconfig.config")),
+            page(65536, "CONFIG_PPC_64K_PAGES=y")
+        );
+        // x86_64 6.1 has no page size option at all
+        assert_eq!(
+            page_size(&config("x86_64-6.1-pud.config")),
+            page(4096, "no page size option in the .config: 4 KiB")
         );
     }
 
