@@ -381,6 +381,45 @@ pub(super) mod tests {
         );
     }
 
+    /// Real consoles of the two kernels (tests/fixtures/ktap/README.md): the findings that
+    /// separate them, and the complaints that do independently.
+    #[test]
+    fn the_real_6_12_and_6_1_consoles() {
+        let test = "devdax-pud-mprotect";
+        let kept = j(&fixture("devdax-x86_64-6.12.log"), test, false);
+        assert_eq!(kept.verdict, BootVerdict::Pass, "{kept:?}");
+        assert!(kept.complaints.is_empty());
+        let zapped = j(&fixture("devdax-x86_64-6.1.log"), test, false);
+        assert_eq!(zapped.verdict, BootVerdict::Fail, "{zapped:?}");
+        assert_eq!(zapped.complaints.len(), 3, "{:?}", zapped.complaints);
+        let differ: Vec<(String, String)> = kept
+            .findings
+            .iter()
+            .zip(&zapped.findings)
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(kept.findings.len(), 5);
+        assert_eq!(zapped.findings.len(), 5);
+        assert_eq!(
+            differ,
+            [
+                (
+                    "pud: kept after mprotect(PROT_READ) (0 faults to read GiB 0 back)".into(),
+                    "pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)".into()
+                ),
+                (
+                    "pud: kept after mprotect back to PROT_READ|PROT_WRITE (0 faults to use \
+                     GiB 0 and GiB 1 again; data intact)"
+                        .into(),
+                    "pud: zapped by mprotect (1 and 1 fault to use GiB 0 and GiB 1 again; data \
+                     intact after faulting back in)"
+                        .into()
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn a_kernel_that_never_reaches_init_is_a_boot_failure() {
         // The panic explains it, even after an earlier complaint.
