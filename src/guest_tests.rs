@@ -14,7 +14,7 @@ pub struct GuestTest {
 pub const TESTS: &[GuestTest] = &[
     GuestTest {
         name: "devdax-pud-mprotect",
-        description: "device-dax with 1 GiB alignment on an nvdimm: PUD-mapped, then mprotect() of 1 GiB ranges; no \"bad pud\", a write to the PROT_READ range is killed",
+        description: "device-dax with 1 GiB alignment on an nvdimm, PUD-mapped (3 faults for 3 GiB), then mprotect() of 1 GiB ranges: the PUDs are kept (no fault to use them again), a write to the PROT_READ GiB and a read of the PROT_NONE GiB get SIGSEGV, the data stays, no \"bad pud\"",
         needs_nvdimm: true,
     },
     GuestTest {

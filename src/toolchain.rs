@@ -57,6 +57,10 @@ pub struct QemuSpec {
     /// QEMU cannot run the guest kernel's pmem write path (see the arch file's comment).
     #[serde(default)]
     pub nvdimm_dax_info: bool,
+    /// Why this arch needs `nvdimm_dax_info` (what its QEMU lacks): reported with every
+    /// boot that used it.
+    #[serde(default)]
+    pub nvdimm_dax_info_why: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

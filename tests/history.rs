@@ -176,6 +176,8 @@ fn good_night(out: &Path, started: &str, line_shift: u32, jitter: f64) -> Record
         outcome: Outcome::Pass,
         detail: "mprotect on a 1G devdax mapping: ok".into(),
         duration_s: Some(41.0),
+        findings: Vec::new(),
+        workarounds: Vec::new(),
     });
     run
 }
@@ -970,7 +972,52 @@ fn sample_night(out: &Path, started: &str, n: u32) -> RecordedRun {
             outcome: Outcome::Pass,
             detail: "mprotect(PROT_READ) on a 1 GiB devdax mapping kept the pud: ok".into(),
             duration_s: Some(secs + n as f64 * 0.3),
+            findings: Vec::new(),
+            workarounds: Vec::new(),
         });
     }
     run
+}
+
+/// The findings and workarounds of real runtime results (tests/fixtures/runtime) go into the
+/// history (schema v3), come back, and the HTML cell page shows them.
+#[test]
+fn runtime_findings_and_workarounds_are_recorded_and_shown() {
+    let d = tempfile::tempdir().unwrap();
+    let mut h = History::open(&d.path().join("h.sqlite")).unwrap();
+    let fixture = |n: &str| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        kcross::runtime::load_summary(&root.join("tests/fixtures/runtime").join(n)).unwrap()
+    };
+    let mut run = good_night(d.path(), "n1", 0, 0.0);
+    run.runtime = kcross::history::rows::from_runtime(&fixture("powerpc64le-6.12.runtime.json"));
+    run.runtime
+        .extend(kcross::history::rows::from_runtime(&fixture(
+            "x86_64-6.1.runtime.json",
+        )));
+    let id = h.record(&run).unwrap();
+    let back = h.load(id).unwrap();
+    assert_eq!(back.runtime, run.runtime);
+    let ppc = &back.runtime[0];
+    assert_eq!(ppc.workarounds.len(), 1);
+    assert!(ppc.workarounds[0].starts_with("nvdimm-dax-info: kcross wrote"));
+    assert!(ppc.workarounds[0].contains("(why: QEMU 10.0's TCG does not implement dcbstps"));
+    let x86 = &back.runtime[1];
+    assert!(x86.workarounds.is_empty());
+    assert!(x86
+        .findings
+        .contains(&"pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)".to_string()));
+    let html = html_of(&h, id);
+    assert!(
+        html.contains(
+            "<tr><td></td><td>finding</td><td></td><td class=\"ev\">pud: zapped by \
+             mprotect(PROT_READ) (1 fault to read GiB 0 back)</td></tr>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>workaround</td><td></td><td class=\"ev\">nvdimm-dax-info: kcross wrote the device-dax info block into the nvdimm&#39;s backing file"),
+        "{html}"
+    );
+    assert!(parse_html(&html).errors.is_empty());
 }

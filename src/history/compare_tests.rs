@@ -268,6 +268,8 @@ fn checks_and_runtime() {
         outcome: Outcome::Pass,
         detail: String::new(),
         duration_s: Some(3.0),
+        findings: Vec::new(),
+        workarounds: Vec::new(),
     }];
     let mut b = a.clone();
     b.check[0].verdict = "missing".into();

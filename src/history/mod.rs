@@ -57,6 +57,12 @@ pub struct RuntimeRow {
     /// One line or a short excerpt of the guest console.
     pub detail: String,
     pub duration_s: Option<f64>,
+    /// What the test found out about the kernel (`subject: detail`).
+    #[serde(default)]
+    pub findings: Vec<String>,
+    /// Platform workarounds kcross applied for the boot (`name: what (why: ...)`).
+    #[serde(default)]
+    pub workarounds: Vec<String>,
 }
 
 /// A patch applied on top of the source for this run.

@@ -223,7 +223,7 @@ impl History {
             },
         )?;
         let runtime = self.rows(
-            "SELECT cell, test, verdict, detail, duration_s, outcome FROM runtime WHERE run_id = ?1 ORDER BY seq",
+            "SELECT cell, test, verdict, detail, duration_s, outcome, findings_json, workarounds_json FROM runtime WHERE run_id = ?1 ORDER BY seq",
             run_id,
             |r| {
                 Ok(RuntimeRow {
@@ -233,6 +233,8 @@ impl History {
                     detail: r.get(3)?,
                     duration_s: r.get(4)?,
                     outcome: outcome_parse(&r.get::<_, String>(5)?)?,
+                    findings: json_parse(&r.get::<_, String>(6)?)?,
+                    workarounds: json_parse(&r.get::<_, String>(7)?)?,
                 })
             },
         )?;

@@ -70,6 +70,8 @@ pub fn from_runtime(s: &RuntimeSummary) -> Vec<RuntimeRow> {
                 outcome: r.verdict.outcome(),
                 detail,
                 duration_s: Some(r.total_s),
+                findings: r.findings.iter().map(|f| f.to_string()).collect(),
+                workarounds: r.workarounds.iter().map(|w| w.to_string()).collect(),
             }
         })
         .collect()

@@ -3,7 +3,8 @@
 //! killed half-way through `record` leaves only the runs that were committed before.
 //!
 //! Schema (version 3; version 2 added `outcome` to checks and runtime, version 3
-//! `incremental` to cells):
+//! `incremental` to cells and the runtime's `findings_json` and `workarounds_json`, JSON
+//! arrays of strings):
 //!
 //! ```sql
 //! runs(id INTEGER PRIMARY KEY AUTOINCREMENT, matrix, matrix_origin, kcross_version,
@@ -16,7 +17,8 @@
 //!       message, function, source_line, notes_json, cell, fingerprint)
 //!                                                   PRIMARY KEY (run_id, cell_seq, seq)
 //! checks(run_id -> runs, seq, cell, helper, verdict, evidence, outcome) PRIMARY KEY (run_id, seq)
-//! runtime(run_id -> runs, seq, cell, test, verdict, detail, duration_s, outcome)
+//! runtime(run_id -> runs, seq, cell, test, verdict, detail, duration_s, outcome,
+//!         findings_json, workarounds_json)
 //! patches(run_id -> runs, seq, patch_id, subject)
 //! ```
 //!
@@ -134,9 +136,13 @@ UPDATE runtime SET outcome = CASE
     WHEN verdict LIKE 'skip%' THEN 'skipped'
     ELSE 'error' END;
 "#,
-    // Version 3: whether a cell's build was incremental (1) or cold (0); NULL for rows of
-    // version 2, which did not know (their times are never compared as "slower").
+    // Version 3: whether a cell's build was incremental (1) or cold (0), NULL for rows of
+    // version 2, which did not know (their times are never compared as "slower"); what a
+    // runtime test found out, and the workarounds kcross applied (rows recorded before had
+    // none).
     r#"
 ALTER TABLE cells ADD COLUMN incremental INTEGER;
+ALTER TABLE runtime ADD COLUMN findings_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runtime ADD COLUMN workarounds_json TEXT NOT NULL DEFAULT '[]';
 "#,
 ];

@@ -268,7 +268,7 @@ impl History {
                 .map_err(e)?;
             }
             let mut st = tx
-                .prepare("INSERT INTO runtime (run_id, seq, cell, test, verdict, detail, duration_s, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare("INSERT INTO runtime (run_id, seq, cell, test, verdict, detail, duration_s, outcome, findings_json, workarounds_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
                 .map_err(e)?;
             for (i, r) in run.runtime.iter().enumerate() {
                 st.execute(params![
@@ -279,7 +279,9 @@ impl History {
                     r.verdict,
                     r.detail,
                     r.duration_s,
-                    r.outcome.as_str()
+                    r.outcome.as_str(),
+                    serde_json::to_string(&r.findings).expect("strings serialise"),
+                    serde_json::to_string(&r.workarounds).expect("strings serialise")
                 ])
                 .map_err(e)?;
             }

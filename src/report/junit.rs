@@ -143,7 +143,8 @@ impl Export<RunSummary> for Junit {
 }
 
 /// A suite per cell, a case per test; failures carry the KTAP line, complaints and
-/// diagnostics.
+/// diagnostics. Every case carries the test's findings and kcross's workarounds as
+/// properties (`finding.<subject>`, `workaround.<name>`) and in its system-out.
 impl Export<RuntimeSummary> for Junit {
     fn extension(&self) -> &'static str {
         "xml"
@@ -178,12 +179,24 @@ impl Export<RuntimeSummary> for Junit {
                 for p in &r.ktap_problems {
                     detail.push_str(&format!("ktap: {p}\n"));
                 }
+                for f in &r.findings {
+                    detail.push_str(&format!("finding: {f}\n"));
+                }
+                for w in &r.workarounds {
+                    detail.push_str(&format!("workaround: {w}\n"));
+                }
                 if !detail.is_empty() && r.verdict != BootVerdict::Pass {
                     status.set_description(detail.clone());
                 }
                 let mut case = TestCase::new(r.test.clone(), status);
                 case.set_classname(format!("{}.{}", r.arch, cell));
                 case.set_time(secs(r.total_s));
+                for f in &r.findings {
+                    case.add_property((format!("finding.{}", f.subject), f.detail.clone()));
+                }
+                for w in &r.workarounds {
+                    case.add_property((format!("workaround.{}", w.name), w.to_string()));
+                }
                 if !detail.is_empty() {
                     case.set_system_out(detail);
                 }

@@ -25,7 +25,8 @@ pub fn one_line(r: &BootResult) -> String {
     s
 }
 
-/// The results table: per cell and test, with the KTAP line and complaints of failures.
+/// The results table: per cell and test, the test's findings and kcross's workarounds,
+/// and for failures the reason, the KTAP line and the complaints.
 pub fn table(s: &RuntimeSummary) -> String {
     let mut t = Table::new()
         .col("CELL", Align::Left)
@@ -47,13 +48,15 @@ pub fn table(s: &RuntimeSummary) -> String {
             secs(r.test_s),
             rss,
         ]);
+        // what the test found out about the kernel, and what kcross did around it
+        for f in &r.findings {
+            t.text(format!("    finding: {f}"));
+        }
+        for w in &r.workarounds {
+            t.text(format!("    workaround {}: {}", w.name, w.what));
+            t.text(format!("      why: {}", w.why));
+        }
         if r.verdict == BootVerdict::Pass {
-            // what the test reported, in brief (the signal that killed the write, ...)
-            if let Some(k) = r.result() {
-                for d in k.diagnostics.iter().filter(|d| d.contains("killed by")) {
-                    t.text(format!("    # {d}"));
-                }
-            }
             continue;
         }
         if let Some(reason) = &r.reason {
@@ -89,4 +92,63 @@ pub fn table(s: &RuntimeSummary) -> String {
         s.out_dir.join("runtime.json").display()
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Export;
+
+    /// A real runtime.json (tests/fixtures/runtime/README.md).
+    fn summary(name: &str) -> RuntimeSummary {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/runtime")
+            .join(name);
+        crate::runtime::load_summary(&p).unwrap()
+    }
+
+    #[test]
+    fn findings_and_workarounds_are_shown() {
+        let ppc = summary("powerpc64le-6.12.runtime.json");
+        let t = table(&ppc);
+        assert!(
+            t.contains(
+                "\n    finding: pud: kept after mprotect(PROT_READ) (0 faults to read GiB 0 back)\n"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("\n    workaround nvdimm-dax-info: kcross wrote the device-dax info block"),
+            "{t}"
+        );
+        assert!(
+            t.contains("\n      why: QEMU 10.0's TCG does not implement dcbstps"),
+            "{t}"
+        );
+        let x = crate::report::junit::Junit.render(&ppc);
+        assert!(
+            x.contains(r#"<property name="workaround.nvdimm-dax-info" value="nvdimm-dax-info: kcross wrote"#),
+            "{x}"
+        );
+        assert!(
+            x.contains("workaround: nvdimm-dax-info: "),
+            "system-out: {x}"
+        );
+
+        // a failure: its findings, then why it failed, the complaints
+        let x86 = summary("x86_64-6.1.runtime.json");
+        let t = table(&x86);
+        let finding = t
+            .find("    finding: pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)")
+            .expect("the finding");
+        let complaint = t.find("    | mm/pgtable-generic.c:39: bad pud").expect(&t);
+        assert!(finding < complaint, "{t}");
+        assert!(!t.contains("workaround"), "{t}");
+        let x = crate::report::junit::Junit.render(&x86);
+        assert!(x.contains("<failure"), "{x}");
+        assert!(
+            x.contains(r#"<property name="finding.pud" value="zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)"/>"#),
+            "{x}"
+        );
+    }
 }

@@ -4,7 +4,8 @@
 //! (bad arguments in the arch data, missing firmware) is kcross's `Err`; anything the kernel
 //! did is left to the judge.
 
-use super::{devdax, guest, qemu, GuestTest, RuntimeEvent, RuntimeOptions};
+use super::{devdax, guest, qemu, GuestTest, RuntimeEvent, RuntimeOptions, Workaround};
+use crate::build::CellResult;
 use crate::error::{Error, IoContext, Result};
 use crate::toolchain::Arch;
 use std::collections::BTreeMap;
@@ -41,13 +42,45 @@ pub(super) fn console_log(cell_dir: &Path, test: &GuestTest) -> PathBuf {
     cell_dir.join(format!("boot-{}.log", test.name))
 }
 
+/// One boot: how QEMU ran, and what kcross did around it because the platform lacks
+/// something.
+pub(super) struct Booted {
+    pub run: qemu::BootRun,
+    pub workarounds: Vec<Workaround>,
+}
+
+/// The `nvdimm_dax_info` workaround: the info block kcross writes, for the guest's page
+/// size read from the cell's .config.
+fn dax_info(arch: &Arch, cell: &CellResult, size: u64) -> Result<(devdax::DaxLayout, Workaround)> {
+    let q = arch.qemu.as_ref().expect("checked qemu");
+    let config = cell.build_dir.join(".config");
+    let text = std::fs::read_to_string(&config).ctx(|| format!("reading {}", config.display()))?;
+    let page = devdax::page_size(&text);
+    let layout = devdax::DaxLayout::new(size, 1 << 30, page.bytes);
+    let w = Workaround {
+        name: "nvdimm-dax-info".to_string(),
+        what: format!(
+            "kcross wrote the device-dax info block into the nvdimm's backing file (1 GiB \
+             alignment, {} KiB pages: {}), for the guest to configure the namespace to match \
+             and the guest kernel to validate instead of writing its own",
+            page.bytes >> 10,
+            page.evidence
+        ),
+        why: q
+            .nvdimm_dax_info_why
+            .clone()
+            .unwrap_or_else(|| format!("{} [qemu] sets nvdimm_dax_info = true", arch.origin)),
+    };
+    Ok((layout, w))
+}
+
 /// Boot `image` once with an initramfs that runs `test`; the console is written to `log`
 /// and sent as `RuntimeEvent::Console`. `Err` when kcross cannot boot (I/O, bad `[qemu]`
 /// data, QEMU did not start), never for what the kernel did.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn boot_one(
     arch: &Arch,
-    cell: &str,
+    cell_result: &CellResult,
     image: &Path,
     init: &Path,
     test: &GuestTest,
@@ -55,8 +88,10 @@ pub(super) fn boot_one(
     timeout: Duration,
     opts: &RuntimeOptions,
     events: &Sender<RuntimeEvent>,
-) -> Result<qemu::BootRun> {
+) -> Result<Booted> {
     let q = arch.qemu.as_ref().expect("checked qemu");
+    let cell = cell_result.cell.as_str();
+    let mut workarounds = Vec::new();
     let tmp_root = opts.work_dir.join("tmp");
     std::fs::create_dir_all(&tmp_root).ctx(|| format!("creating {}", tmp_root.display()))?;
     let tmp = tempfile::Builder::new()
@@ -76,9 +111,10 @@ pub(super) fn boot_one(
             .ctx(|| format!("sizing {}", backing.display()))?;
         drop(f);
         if q.nvdimm_dax_info {
-            let layout = devdax::DaxLayout::new(size, 1 << 30);
+            let (layout, w) = dax_info(arch, cell_result, size)?;
             layout.write_into(&backing)?;
             extra.push(("devdax.conf", layout.guest_conf().into_bytes()));
+            workarounds.push(w);
         }
         Some(qemu::Nvdimm { backing, size })
     } else {
@@ -112,7 +148,7 @@ pub(super) fn boot_one(
             format!("QEMU did not start ({}): {why}", run.command.join(" ")),
         ));
     }
-    Ok(run)
+    Ok(Booted { run, workarounds })
 }
 
 /// QEMU refused to run (bad arguments in the arch data, missing firmware): it exits with an

@@ -5,21 +5,65 @@
 use super::ktap::console_lines;
 use std::collections::BTreeSet;
 
-/// What the kernel prints when something is wrong (matched case-sensitively, anywhere in a
-/// line).
-pub const COMPLAINTS: &[&str] = &[
-    "bad pud",
-    "bad pmd",
-    "bad p4d",
-    "bad pgd",
-    "BUG:",
-    "kernel BUG at",
-    "WARNING:",
-    "Oops",
-    "Kernel panic",
-    "Call Trace",
-    "Unable to handle kernel",
+/// One kind of kernel complaint: the fragments a line must contain, in this order
+/// (case-sensitive, anywhere in the line, so a printk timestamp or a syslog prefix before
+/// them does not matter).
+#[derive(Debug, Clone, Copy)]
+pub struct Complaint {
+    /// What it is, for people.
+    pub what: &'static str,
+    pub fragments: &'static [&'static str],
+}
+
+impl Complaint {
+    pub fn matches(&self, line: &str) -> bool {
+        let mut rest = line;
+        for f in self.fragments {
+            match rest.find(f) {
+                Some(i) => rest = &rest[i + f.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+const fn c(what: &'static str, fragments: &'static [&'static str]) -> Complaint {
+    Complaint { what, fragments }
+}
+
+/// What the kernel prints when something is wrong. `BUG:` also covers `BUG: KASAN: ...`,
+/// `BUG: soft lockup - CPU#0 stuck ...`, `BUG: unable to handle page fault ...`. A user
+/// process's general protection fault (`traps: prog[1] general protection fault ip:...`)
+/// is not the kernel's: only the kernel's `general protection fault:` / `..., probably for
+/// non-canonical address` is matched. Boot banners such as `kasan: KernelAddressSanitizer
+/// initialized`, `rcu: Hierarchical RCU implementation.` or `rcu: RCU CPU stall warnings
+/// timeout set to 21` match none of these.
+pub const COMPLAINTS: &[Complaint] = &[
+    c("bad page table entry", &["bad pud"]),
+    c("bad page table entry", &["bad pmd"]),
+    c("bad page table entry", &["bad p4d"]),
+    c("bad page table entry", &["bad pgd"]),
+    c("memory error (KASAN)", &["KASAN:"]),
+    c("undefined behaviour (UBSAN)", &["UBSAN:"]),
+    c("soft lockup", &["soft lockup - CPU"]),
+    c("BUG_ON", &["kernel BUG at"]),
+    c("BUG", &["BUG:"]),
+    c("warning", &["WARNING:"]),
+    c("oops", &["Oops"]),
+    c("panic", &["Kernel panic"]),
+    c("backtrace", &["Call Trace"]),
+    c("unhandled kernel fault", &["Unable to handle kernel"]),
+    c("general protection fault", &["general protection fault:"]),
+    c("general protection fault", &["general protection fault,"]),
+    c("hung task", &["INFO: task ", " blocked for more than "]),
+    c("RCU stall", &["INFO: rcu", "stall"]),
 ];
+
+/// The first kind of complaint `line` carries.
+pub fn complaint_in(line: &str) -> Option<&'static Complaint> {
+    COMPLAINTS.iter().find(|c| c.matches(line))
+}
 
 /// At most this many complaint lines are kept (a storm of oopses is still one failure).
 pub const MAX_COMPLAINTS: usize = 100;
@@ -32,7 +76,7 @@ pub fn complaints(console: &str, ktap_lines: &BTreeSet<usize>) -> Vec<String> {
         if ktap_lines.contains(&i) {
             continue;
         }
-        if COMPLAINTS.iter().any(|c| line.contains(c)) {
+        if complaint_in(line).is_some() {
             if out.len() < MAX_COMPLAINTS {
                 out.push(line.trim().to_string());
             } else {
@@ -70,6 +114,171 @@ mod tests {
             .join("tests/fixtures/ktap")
             .join(name);
         String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()
+    }
+
+    /// A real kernel log excerpt (tests/fixtures/console/README.md says where from).
+    fn excerpt(name: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/console")
+            .join(name);
+        String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()
+    }
+
+    /// The complaint lines of an excerpt, each with the kind it was taken for.
+    fn kinds(name: &str) -> Vec<(String, &'static str)> {
+        complaints(&excerpt(name), &BTreeSet::new())
+            .into_iter()
+            .map(|l| {
+                let what = complaint_in(&l).expect("a complaint line").what;
+                (l, what)
+            })
+            .collect()
+    }
+
+    fn owned(v: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
+        v.iter().map(|(l, w)| (l.to_string(), *w)).collect()
+    }
+
+    #[test]
+    fn sanitizer_reports_are_complaints() {
+        assert_eq!(
+            kinds("ubsan.log"),
+            owned(&[
+                (
+                    "[   78.016071] UBSAN: shift-out-of-bounds in ./include/linux/log2.h:57:13",
+                    "undefined behaviour (UBSAN)"
+                ),
+                ("[   78.016083] Call Trace:", "backtrace"),
+            ])
+        );
+        assert_eq!(
+            kinds("kasan.log"),
+            owned(&[
+                (
+                    "[1502.527398][T14140] BUG: KASAN: slab-use-after-free in kernfs_test_super \
+                     (fs/kernfs/mount.c:286)",
+                    "memory error (KASAN)"
+                ),
+                ("[ 1502.558322][T14140] Call Trace:", "backtrace"),
+            ])
+        );
+        // KASAN's null-ptr-deref line has no "BUG:" before it
+        assert_eq!(
+            kinds("gpf-kasan-null.log"),
+            owned(&[
+                (
+                    "general protection fault, probably for non-canonical address \
+                     0xdffffc0000000000: 0000 [#1] PREEMPT DEBUG_PAGEALLOC KASAN",
+                    "general protection fault"
+                ),
+                (
+                    "KASAN: null-ptr-deref in range [0x0000000000000000-0x0000000000000007]",
+                    "memory error (KASAN)"
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn crashes_are_complaints() {
+        assert_eq!(
+            kinds("kernel-bug.log"),
+            owned(&[
+                (
+                    "[ 8638.470712] kernel BUG at fs/iomap/buffered-io.c:1061!",
+                    "BUG_ON"
+                ),
+                (
+                    "[ 8638.470722] Oops: invalid opcode: 0000 [#1] SMP NOPTI",
+                    "oops"
+                ),
+            ])
+        );
+        assert_eq!(
+            kinds("gpf.log"),
+            owned(&[(
+                "Jul 09 23:44:05 knx kernel: general protection fault: 0000 [#1] SMP",
+                "general protection fault"
+            )])
+        );
+        assert_eq!(
+            kinds("unable-to-handle.log"),
+            owned(&[
+                (
+                    "[    3.792789] Unable to handle kernel NULL pointer dereference at virtual \
+                     address 0000000000000000",
+                    "unhandled kernel fault"
+                ),
+                (
+                    "[    3.797203] Internal error: Oops: 96000004 [#1] PREEMPT SMP",
+                    "oops"
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn hangs_and_stalls_are_complaints() {
+        assert_eq!(
+            kinds("hung-task.log"),
+            owned(&[
+                (
+                    "[26825.855448] INFO: task kworker/2:1:5747 blocked for more than 120 seconds.",
+                    "hung task"
+                ),
+                (
+                    "[26825.873379] INFO: task ntpd:11794 blocked for more than 120 seconds.",
+                    "hung task"
+                ),
+            ])
+        );
+        assert_eq!(
+            kinds("rcu-stall.log"),
+            owned(&[(
+                "[   89.892668] rcu: INFO: rcu_sched self-detected stall on CPU",
+                "RCU stall"
+            )])
+        );
+        assert_eq!(
+            kinds("rcu-stalls-detected.log"),
+            owned(&[(
+                "[  103.087243] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:",
+                "RCU stall"
+            )])
+        );
+        assert_eq!(
+            kinds("soft-lockup.log"),
+            owned(&[(
+                "[53021.381908] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [cc1plus:171665]",
+                "soft lockup"
+            )])
+        );
+    }
+
+    /// Lines that look alike but are not the kernel complaining.
+    #[test]
+    fn banners_and_user_faults_are_not_complaints() {
+        let none = BTreeSet::new();
+        assert_eq!(
+            complaints(&excerpt("rcu-boot.log"), &none),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            complaints(&excerpt("user-gpf.log"), &none),
+            Vec::<String>::new()
+        );
+        // the follow-up lines of a stall or a hung task are not complaints of their own
+        let hung = excerpt("hung-task.log");
+        let hint = hung.lines().nth(2).unwrap();
+        assert!(hint.contains("hung_task_timeout_secs") && complaint_in(hint).is_none());
+        let stall = excerpt("rcu-stall.log");
+        assert_eq!(
+            stall.lines().filter(|l| complaint_in(l).is_some()).count(),
+            1
+        );
+        // fragments in the wrong order are no match
+        let kind = COMPLAINTS.iter().find(|c| c.what == "hung task").unwrap();
+        assert!(!kind.matches("blocked for more than 120 seconds: INFO: task x"));
     }
 
     #[test]

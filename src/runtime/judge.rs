@@ -1,11 +1,34 @@
 //! The verdict of one boot: the console's KTAP (the guest's own results) and its kernel
 //! complaints, with how QEMU ended, become `Pass`, `Fail`, `Skipped` or `BootFailure` and a
-//! one-line reason. Pure: no QEMU, no files.
+//! one-line reason; the test's `# finding: <subject>: <detail>` diagnostics become its
+//! `findings`, whatever the verdict. Pure: no QEMU, no files.
 
 use super::ktap::{self, KtapStatus};
-use super::{console, qemu, BootResult, BootVerdict};
+use super::{console, qemu, BootResult, BootVerdict, Finding};
 use std::path::Path;
 use std::time::Duration;
+
+/// The marker of a finding among a test's KTAP diagnostics.
+pub const FINDING: &str = "finding: ";
+
+/// The findings among a test's diagnostics: `finding: <subject>: <detail>` (a line without a
+/// subject is all detail, under the subject `finding`).
+pub fn findings(diagnostics: &[String]) -> Vec<Finding> {
+    diagnostics
+        .iter()
+        .filter_map(|d| d.trim().strip_prefix(FINDING))
+        .map(|f| match f.split_once(": ") {
+            Some((subject, detail)) => Finding {
+                subject: subject.trim().to_string(),
+                detail: detail.trim().to_string(),
+            },
+            None => Finding {
+                subject: "finding".to_string(),
+                detail: f.trim().to_string(),
+            },
+        })
+        .collect()
+}
 
 /// The verdict of one boot, from what the console and QEMU showed.
 pub fn judge(
@@ -107,6 +130,10 @@ pub fn judge(
             ),
         }
     };
+    let findings = k
+        .result(test)
+        .map(|r| findings(&r.diagnostics))
+        .unwrap_or_default();
     BootResult {
         cell: cell.to_string(),
         arch: arch.to_string(),
@@ -120,6 +147,8 @@ pub fn judge(
         ktap: k.results,
         ktap_problems: k.problems,
         complaints,
+        findings,
+        workarounds: Vec::new(),
         boot_s: run.boot_s,
         test_s: run.test_s,
         total_s: run.total_s,
@@ -300,6 +329,95 @@ pub(super) mod tests {
         let clean = j(&console(&[&quoted], &[], ok), test, false);
         assert_eq!(clean.verdict, BootVerdict::Pass, "{clean:?}");
         assert!(clean.complaints.is_empty());
+    }
+
+    #[test]
+    fn findings_are_the_tests_finding_lines_whatever_the_verdict() {
+        let test = "devdax-pud-mprotect";
+        let diags = [
+            "faulted 3 GiB in: 3 minor faults for 24 writes",
+            "finding: fault-in: 3 faults for 3 GiB (1 GiB PUDs)",
+            "finding: pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)",
+            "kernel log: mm/pgtable-generic.c:39: bad pud 00000001c00000e7.",
+        ];
+        let want = [
+            Finding {
+                subject: "fault-in".into(),
+                detail: "3 faults for 3 GiB (1 GiB PUDs)".into(),
+            },
+            Finding {
+                subject: "pud".into(),
+                detail: "zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)".into(),
+            },
+        ];
+        let failed = "not ok 1 devdax-pud-mprotect # mprotect(PROT_READ) zapped the PUD";
+        let f = j(&console(&diags, &[BAD_PUD], failed), test, false);
+        assert_eq!(f.verdict, BootVerdict::Fail, "{f:?}");
+        assert_eq!(f.findings, want);
+        assert_eq!(
+            f.findings[1].to_string(),
+            "pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)"
+        );
+        let p = j(
+            &console(&diags[..3], &[], "ok 1 devdax-pud-mprotect"),
+            test,
+            false,
+        );
+        assert_eq!(p.verdict, BootVerdict::Pass, "{p:?}");
+        assert_eq!(p.findings, want);
+        // a test without finding lines has none; the judge never invents workarounds
+        let b = j(
+            &console(&["boot took 3 ms"], &[], "ok 1 boot"),
+            "boot",
+            false,
+        );
+        assert!(b.findings.is_empty() && b.workarounds.is_empty());
+        assert_eq!(
+            findings(&["finding: no subject here".to_string()]),
+            [Finding {
+                subject: "finding".into(),
+                detail: "no subject here".into()
+            }]
+        );
+    }
+
+    /// Real consoles of the two kernels (tests/fixtures/ktap/README.md): the findings that
+    /// separate them, and the complaints that do independently.
+    #[test]
+    fn the_real_6_12_and_6_1_consoles() {
+        let test = "devdax-pud-mprotect";
+        let kept = j(&fixture("devdax-x86_64-6.12.log"), test, false);
+        assert_eq!(kept.verdict, BootVerdict::Pass, "{kept:?}");
+        assert!(kept.complaints.is_empty());
+        let zapped = j(&fixture("devdax-x86_64-6.1.log"), test, false);
+        assert_eq!(zapped.verdict, BootVerdict::Fail, "{zapped:?}");
+        assert_eq!(zapped.complaints.len(), 3, "{:?}", zapped.complaints);
+        let differ: Vec<(String, String)> = kept
+            .findings
+            .iter()
+            .zip(&zapped.findings)
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(kept.findings.len(), 5);
+        assert_eq!(zapped.findings.len(), 5);
+        assert_eq!(
+            differ,
+            [
+                (
+                    "pud: kept after mprotect(PROT_READ) (0 faults to read GiB 0 back)".into(),
+                    "pud: zapped by mprotect(PROT_READ) (1 fault to read GiB 0 back)".into()
+                ),
+                (
+                    "pud: kept after mprotect back to PROT_READ|PROT_WRITE (0 faults to use \
+                     GiB 0 and GiB 1 again; data intact)"
+                        .into(),
+                    "pud: zapped by mprotect (1 and 1 fault to use GiB 0 and GiB 1 again; data \
+                     intact after faulting back in)"
+                        .into()
+                ),
+            ]
+        );
     }
 
     #[test]

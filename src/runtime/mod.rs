@@ -9,8 +9,9 @@
 //!
 //! `run` plans first (`plan`: the tests, the timeout, and for every cell x test whether it
 //! boots or is skipped and why), sets up (`boot::set_up`), then one boot at a time boots
-//! (`boot`: a fresh initramfs and nvdimm, one `qemu::boot`) and judges (`judge`: the console,
-//! its KTAP and kernel complaints into a `BootVerdict` and a reason).
+//! (`boot`: a fresh initramfs and nvdimm, one `qemu::boot`, and the platform workarounds it
+//! applied) and judges (`judge`: the console, its KTAP and kernel complaints into a
+//! `BootVerdict` and a reason, the test's findings).
 
 pub mod console;
 pub mod cpio;
@@ -60,6 +61,39 @@ impl std::fmt::Display for BootVerdict {
     }
 }
 
+/// What a guest test found out about the kernel: its `# finding: <subject>: <detail>`
+/// KTAP diagnostic lines (e.g. subject `pud`, detail `kept after mprotect(PROT_READ) (0
+/// faults to read GiB 0 back)`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Finding {
+    pub subject: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.subject, self.detail)
+    }
+}
+
+/// Something kcross did for this boot because the platform (QEMU, firmware) cannot run
+/// the real path, and why: the result is then not quite the kernel's own.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Workaround {
+    /// A stable name (`nvdimm-dax-info`).
+    pub name: String,
+    /// What kcross did.
+    pub what: String,
+    /// Why (from the arch data).
+    pub why: String,
+}
+
+impl std::fmt::Display for Workaround {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} (why: {})", self.name, self.what, self.why)
+    }
+}
+
 /// One cell x one test: one boot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BootResult {
@@ -76,6 +110,12 @@ pub struct BootResult {
     /// Console lines with kernel complaints ("bad pud", "BUG:", "WARNING:", "Oops",
     /// "Kernel panic", "Call Trace", ...), quoted.
     pub complaints: Vec<String>,
+    /// What the test found out about the kernel (its `# finding:` lines), pass or fail.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Platform workarounds kcross applied for this boot.
+    #[serde(default)]
+    pub workarounds: Vec<Workaround>,
     /// Seconds from QEMU's start to kcross's init printing KTAP.
     pub boot_s: Option<f64>,
     /// Seconds from the KTAP header to the end of the tests.
@@ -108,6 +148,8 @@ impl BootResult {
             ktap: Vec::new(),
             ktap_problems: Vec::new(),
             complaints: Vec::new(),
+            findings: Vec::new(),
+            workarounds: Vec::new(),
             boot_s: None,
             test_s: None,
             total_s: 0.0,
@@ -247,9 +289,9 @@ pub fn run(
                     test: j.test.name.to_string(),
                 });
                 let log = boot::console_log(&j.cell.dir, j.test);
-                let run = boot::boot_one(
+                let booted = boot::boot_one(
                     arch,
-                    &j.cell.cell,
+                    j.cell,
                     image,
                     &inits[&arch.name],
                     j.test,
@@ -258,15 +300,17 @@ pub fn run(
                     opts,
                     events,
                 )?;
-                judge(
+                let mut r = judge(
                     &j.cell.cell,
                     &arch.name,
                     j.test.name,
                     image,
                     &log,
                     timeout,
-                    run,
-                )
+                    booted.run,
+                );
+                r.workarounds = booted.workarounds;
+                r
             }
         };
         let _ = events.send(RuntimeEvent::BootFinished {

@@ -6,9 +6,16 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+pub mod boot;
+
 /// The suite's cache: unpacked sources and prepared build dirs, shared by every test.
+/// `KCROSS_TEST_CACHE` names another one (e.g. a cache whose kernels are built already: a
+/// build dir is only reused from the very path its sources were built at, since kbuild
+/// records the source path in every command line).
 pub fn cache() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kcross-cache");
+    let p = std::env::var_os("KCROSS_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kcross-cache"));
     std::fs::create_dir_all(&p).unwrap();
     p
 }

@@ -164,6 +164,20 @@ fn cell_details(o: &mut String, r: &RunReport, c: &CellResult) {
                 escape(&t.duration_s.map(secs).unwrap_or_default()),
                 escape(&t.detail)
             );
+            for f in &t.findings {
+                let _ = writeln!(
+                    o,
+                    "<tr><td></td><td>finding</td><td></td><td class=\"ev\">{}</td></tr>",
+                    escape(f)
+                );
+            }
+            for w in &t.workarounds {
+                let _ = writeln!(
+                    o,
+                    "<tr><td></td><td>workaround</td><td></td><td class=\"ev\">{}</td></tr>",
+                    escape(w)
+                );
+            }
         }
         o.push_str("</table>\n");
     }
