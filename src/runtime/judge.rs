@@ -208,7 +208,11 @@ pub(super) mod tests {
 
     #[test]
     fn verdicts() {
-        let p = j(&fixture("pass.log"), "devdax-pud-mprotect", false);
+        let p = j(
+            &fixture("devdax-x86_64-6.12.log"),
+            "devdax-pud-mprotect",
+            false,
+        );
         assert_eq!(p.verdict, BootVerdict::Pass, "{p:?}");
         assert_eq!(p.reason, None);
 
@@ -216,12 +220,16 @@ pub(super) mod tests {
         assert_eq!(f.verdict, BootVerdict::Fail);
         assert_eq!(
             f.reason.as_deref(),
-            Some("not ok 2 selftest-fail # deliberate failure (selftest)")
+            Some("not ok 1 selftest-fail # deliberate failure (selftest)")
         );
 
-        let b = j(&fixture("interleaved.log"), "devdax-pud-mprotect", false);
+        let b = j(
+            &fixture("devdax-x86_64-6.1.log"),
+            "devdax-pud-mprotect",
+            false,
+        );
         assert_eq!(b.verdict, BootVerdict::Fail);
-        assert_eq!(b.complaints.len(), 2);
+        assert_eq!(b.complaints.len(), 3);
         assert!(b.reason.unwrap().contains("bad pud"));
 
         let n = j(&fixture("no-header.log"), "boot", false);
@@ -229,7 +237,7 @@ pub(super) mod tests {
         assert!(n
             .reason
             .unwrap()
-            .contains("Kernel panic - not syncing: VFS"));
+            .contains("Kernel panic - not syncing: VFS: Unable to mount root fs"));
 
         let t = j(&fixture("truncated.log"), "devdax-pud-mprotect", false);
         assert_eq!(t.verdict, BootVerdict::Fail);
