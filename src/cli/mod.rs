@@ -86,7 +86,7 @@ enum Cmd {
         #[command(flatten)]
         report: ReportArgs,
     },
-    /// Render a recorded run (default: the latest) as HTML, markdown or JSON
+    /// Render a recorded run (default: the latest) as HTML, markdown, JSON or KCIDB JSON
     Report {
         /// Results directory holding the default history
         #[arg(long, default_value = "kcross-out")]
