@@ -150,7 +150,7 @@ impl Kcidb {
             }
         }
         if run.patches.is_empty() {
-            c.insert("patchset_hash".into(), json!(""));
+            c.insert("patchset_hash".into(), json!(patchset_hash::<&[u8]>(&[])));
         }
         if let Some(p) = run.patches.iter().find(|p| p.id.contains('@')) {
             c.insert(
@@ -253,6 +253,22 @@ impl Export<RunReport> for Kcidb {
     }
 }
 
+/// KCIDB's `patchset_hash` of patches in order of application: sha256 over the
+/// newline-terminated sha256 hex of each patch (`sha256sum *.patch | cut -c-64 | sha256sum`);
+/// "" when there are none. The history keeps no patch content, so recorded runs (which
+/// today never carry patches) export "" and a run with patches omits the field.
+pub fn patchset_hash<T: AsRef<[u8]>>(patches: &[T]) -> String {
+    if patches.is_empty() {
+        return String::new();
+    }
+    let mut outer = Sha256::new();
+    for p in patches {
+        outer.update(hex(&Sha256::digest(p.as_ref())).as_bytes());
+        outer.update(b"\n");
+    }
+    hex(&outer.finalize())
+}
+
 /// `CONFIG_CC_VERSION_TEXT` of a build dir's `.config`: the compiler and its version, as
 /// Kconfig recorded them (`aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0`).
 fn compiler_version(build_dir: &Path) -> Option<String> {
@@ -343,6 +359,33 @@ mod tests {
         assert_ne!(k.id(&["ab", ""]), k.id(&["a", "b"]));
         assert!(k.id(&["x"]).starts_with("kcross:"));
         assert_eq!(k.id(&["x"]).len(), "kcross:".len() + 64);
+    }
+
+    /// The hash KCIDB's submitter guide computes with `sha256sum *.patch | cut -c-64 |
+    /// sha256sum`, over two patch files of the suite's fixtures.
+    #[test]
+    fn patchset_hash_is_kcidbs_recipe() {
+        use std::process::Command;
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/series/does-not-apply");
+        let a = std::fs::read(dir.join("0001-mm-mprotect-count-huge-PUDs.patch")).unwrap();
+        let b = std::fs::read(dir.join("0002-mm-huge_memory-written-against-another-tree.patch"))
+            .unwrap();
+        let inner = |data: &[u8]| {
+            let d = tempfile::tempdir().unwrap();
+            std::fs::write(d.path().join("p"), data).unwrap();
+            let o = Command::new("sha256sum")
+                .arg(d.path().join("p"))
+                .output()
+                .unwrap();
+            String::from_utf8(o.stdout).unwrap()[..64].to_string()
+        };
+        let list = format!("{}\n{}\n", inner(&a), inner(&b));
+        let expected = inner(list.as_bytes());
+        assert_eq!(patchset_hash(&[&a, &b]), expected);
+        // Order matters, and no patches is the empty string.
+        assert_ne!(patchset_hash(&[&b, &a]), expected);
+        assert_eq!(patchset_hash::<&[u8]>(&[]), "");
     }
 
     #[test]
