@@ -22,7 +22,7 @@ pub struct Common {
     #[arg(long, default_value = "kcross-out")]
     pub out: PathBuf,
     /// Only these arches (repeatable; aliases such as ppc64le work)
-    #[arg(long = "arch")]
+    #[arg(long = "arch", value_parser = super::complete::ArchValue)]
     pub arches: Vec<String>,
     /// Only these toolchains (repeatable: gcc, clang)
     #[arg(long = "toolchain")]

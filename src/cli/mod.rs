@@ -6,6 +6,7 @@ mod boot;
 mod build;
 mod check;
 pub mod common;
+mod complete;
 mod doctor;
 pub mod nightly;
 mod plan;
@@ -85,7 +86,7 @@ enum Cmd {
         #[command(flatten)]
         report: ReportArgs,
     },
-    /// Render a recorded run (default: the latest) as HTML, markdown or JSON
+    /// Render a recorded run (default: the latest) as HTML, markdown, JSON or KCIDB JSON
     Report {
         /// Results directory holding the default history
         #[arg(long, default_value = "kcross-out")]
@@ -107,9 +108,19 @@ enum Cmd {
         /// List the recorded runs instead (with --format json: as JSON)
         #[arg(long)]
         list: bool,
+        /// The KCIDB origin of --format kcidb (its IDs are `<origin>:<sha256>`; [a-z0-9_]+)
+        #[arg(long, default_value = crate::report::kcidb::DEFAULT_ORIGIN)]
+        kcidb_origin: String,
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Print the shell completion script (e.g. `kcross completions bash > /etc/bash_completion.d/kcross`)
+    Completions {
+        #[arg(value_enum)]
+        shell: complete::Shell,
+    },
+    /// Print the man page (roff; `kcross man | man -l -`)
+    Man,
 }
 
 #[derive(Args, Clone)]
@@ -169,22 +180,26 @@ fn run(cli: Cli) -> Result<i32> {
             format,
             output,
             list,
+            kcidb_origin,
             report,
         } => {
             let history = history.unwrap_or_else(|| crate::history::default_history_path(&out));
             if list {
                 report::list(&history, matrix.as_deref(), format == Format::Json)
             } else {
-                report::report(
+                report::report_with_origin(
                     &history,
                     run,
                     matrix.as_deref(),
                     format,
                     output.as_deref(),
                     &report.options(),
+                    &kcidb_origin,
                 )
             }
         }
+        Cmd::Completions { shell } => complete::completions(shell),
+        Cmd::Man => complete::man(),
         Cmd::Source { spec, json } => {
             let tree = crate::source::prepare(spec.as_deref().unwrap_or(DEFAULT_SOURCE))?;
             if json {

@@ -17,6 +17,25 @@ pub fn report(
     out: Option<&Path>,
     opts: &ReportOptions,
 ) -> Result<i32> {
+    let origin = crate::report::kcidb::DEFAULT_ORIGIN;
+    report_with_origin(history, run, matrix, format, out, opts, origin)
+}
+
+/// `report`, with the KCIDB origin of `--format kcidb` (`[a-z0-9_]+`, else bad input).
+pub fn report_with_origin(
+    history: &Path,
+    run: Option<i64>,
+    matrix: Option<&str>,
+    format: Format,
+    out: Option<&Path>,
+    opts: &ReportOptions,
+    kcidb_origin: &str,
+) -> Result<i32> {
+    if !crate::report::kcidb::valid_origin(kcidb_origin) {
+        return Err(Error::Usage(format!(
+            "--kcidb-origin {kcidb_origin:?}: a KCIDB origin is lowercase letters, digits and _"
+        )));
+    }
     let h = History::open_existing(history)?;
     let id = match run {
         Some(id) => id,
@@ -30,7 +49,14 @@ pub fn report(
             ))
         })?,
     };
-    let text = format.render(&h.report(id, opts.slower_pct, opts.trend_runs)?);
+    let r = h.report(id, opts.slower_pct, opts.trend_runs)?;
+    let text = match format {
+        Format::Kcidb => crate::report::kcidb::Kcidb {
+            origin: kcidb_origin.to_string(),
+        }
+        .render(&r),
+        _ => format.render(&r),
+    };
     match out {
         None => print!("{text}"),
         Some(p) => {

@@ -2,6 +2,7 @@
 
 use super::html::Html;
 use super::json::Json;
+use super::kcidb::Kcidb;
 use super::markdown::Markdown;
 use super::Export;
 use crate::history::RunReport;
@@ -15,6 +16,8 @@ pub enum Format {
     Markdown,
     /// The report model as JSON
     Json,
+    /// KCIDB I/O schema v5.3 JSON (checkout, builds, tests, issues, incidents), for kcidb-submit
+    Kcidb,
 }
 
 impl Format {
@@ -23,6 +26,7 @@ impl Format {
             Format::Html => Export::<RunReport>::extension(&Html),
             Format::Markdown => Export::<RunReport>::extension(&Markdown),
             Format::Json => Export::<RunReport>::extension(&Json),
+            Format::Kcidb => Export::<RunReport>::extension(&Kcidb::default()),
         }
     }
 
@@ -31,6 +35,7 @@ impl Format {
             Format::Html => Html.render(r),
             Format::Markdown => Markdown.render(r),
             Format::Json => Json.render(r),
+            Format::Kcidb => Kcidb::default().render(r),
         }
     }
 }

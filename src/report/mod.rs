@@ -7,6 +7,7 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod kcidb;
 pub mod markdown;
 pub mod runtime;
 pub mod series;
