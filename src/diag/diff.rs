@@ -96,26 +96,9 @@ pub fn diff(before: &Counted, after: &Counted) -> DiagDiff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::Tool;
 
     fn w(file: &str, line: u32, msg: &str) -> Diagnostic {
-        let mut d = Diagnostic {
-            code: "cc-warning".into(),
-            severity: Severity::Warning,
-            tool: Tool::Compiler,
-            file: Some(file.into()),
-            line: Some(line),
-            column: Some(5),
-            flag: Some("-Wunused-variable".into()),
-            message: msg.into(),
-            function: None,
-            source_line: Some(format!("int {msg};")),
-            notes: vec![],
-            cell: "c".into(),
-            fingerprint: String::new(),
-        };
-        d.fingerprint = fingerprint(&d);
-        d
+        crate::diag::test_warning(file, line, "-Wunused-variable", msg, &format!("int {msg};"))
     }
 
     #[test]

@@ -130,3 +130,25 @@ pub fn fingerprint(d: &Diagnostic) -> String {
     let digest = h.finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A compiler warning at `file:line` with its quoted source line, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_warning(file: &str, line: u32, flag: &str, msg: &str, src: &str) -> Diagnostic {
+    let mut d = Diagnostic {
+        code: "cc-warning".into(),
+        severity: Severity::Warning,
+        tool: Tool::Compiler,
+        file: Some(file.into()),
+        line: Some(line),
+        column: Some(5),
+        flag: Some(flag.into()),
+        message: msg.into(),
+        function: None,
+        source_line: Some(src.into()),
+        notes: Vec::new(),
+        cell: "c".into(),
+        fingerprint: String::new(),
+    };
+    d.fingerprint = fingerprint(&d);
+    d
+}

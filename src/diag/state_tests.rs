@@ -1,24 +1,7 @@
 use super::*;
-use crate::diag::{Severity, Tool};
 
 fn d(file: &str, line: u32, msg: &str, src: &str) -> Diagnostic {
-    let mut d = Diagnostic {
-        code: "cc-warning".into(),
-        severity: Severity::Warning,
-        tool: Tool::Compiler,
-        file: Some(file.into()),
-        line: Some(line),
-        column: Some(5),
-        flag: Some("-Wshadow".into()),
-        message: msg.into(),
-        function: None,
-        source_line: Some(src.into()),
-        notes: Vec::new(),
-        cell: "c".into(),
-        fingerprint: String::new(),
-    };
-    d.fingerprint = crate::diag::fingerprint(&d);
-    d
+    crate::diag::test_warning(file, line, "-Wshadow", msg, src)
 }
 
 fn roots() -> Roots {

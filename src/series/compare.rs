@@ -46,24 +46,10 @@ pub fn delta(prev: &Counted, cur: &Counted, base: &Counted) -> Delta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::{Severity, Tool};
 
     fn d(file: &str, line: u32, msg: &str, src: &str, notes: &[&str]) -> Diagnostic {
-        let mut d = Diagnostic {
-            code: "cc-warning".into(),
-            severity: Severity::Warning,
-            tool: Tool::Compiler,
-            file: Some(file.into()),
-            line: Some(line),
-            column: Some(5),
-            flag: Some("-Wshadow".into()),
-            message: msg.into(),
-            function: None,
-            source_line: Some(src.into()),
-            notes: notes.iter().map(|s| s.to_string()).collect(),
-            cell: "c".into(),
-            fingerprint: String::new(),
-        };
+        let mut d = crate::diag::test_warning(file, line, "-Wshadow", msg, src);
+        d.notes = notes.iter().map(|s| s.to_string()).collect();
         d.fingerprint = crate::diag::fingerprint(&d);
         d
     }
