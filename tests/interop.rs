@@ -155,11 +155,11 @@ fn kcidb_export_of_a_real_run_validates_with_kcidb_io() {
     let d = tempfile::tempdir().unwrap();
     let (tree, copy) = common::tree_copy_612(d.path());
     let rel = "mm/mprotect.c";
-    let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
-    common::replace_file(
+    common::append_to_copy(
+        &tree,
         &copy,
         rel,
-        &format!("{orig}\nint kcross_kcidb_warn(void);\nint kcross_kcidb_warn(void) {{ int unused; return 0; }}\n"),
+        "\nint kcross_kcidb_warn(void);\nint kcross_kcidb_warn(void) { int unused; return 0; }\n",
     );
     let m = d.path().join("kcidb.toml");
     std::fs::write(

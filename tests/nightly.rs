@@ -31,13 +31,11 @@ fn a_broken_cell_is_the_one_regression_of_the_second_night() {
 
     // Break mm/mprotect.c in the copy (replace the file, do not write through the link).
     let rel = "mm/mprotect.c";
-    let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
-    common::replace_file(
+    common::append_to_copy(
+        &tree,
         &copy,
         rel,
-        &format!(
-            "{orig}\nint kcross_nightly_break(void) {{ return <script>alert(1)</script>; }}\n"
-        ),
+        "\nint kcross_nightly_break(void) { return <script>alert(1)</script>; }\n",
     );
 
     let (code, stdout, stderr) = nightly();
@@ -89,11 +87,11 @@ fn two_nights_with_nothing_changed_report_no_regression_and_no_fix() {
     let d = tempfile::tempdir().unwrap();
     let (tree, copy) = common::tree_copy_612(d.path());
     let rel = "mm/mprotect.c";
-    let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
-    common::replace_file(
+    common::append_to_copy(
+        &tree,
         &copy,
         rel,
-        &format!("{orig}\nint kcross_night(void);\nint kcross_night(void)\n{{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}}\n"),
+        "\nint kcross_night(void);\nint kcross_night(void)\n{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}\n",
     );
     let m = d.path().join("nightly.toml");
     std::fs::write(

@@ -89,3 +89,16 @@ pub fn replace_file(copy: &std::path::Path, rel: &str, text: &str) {
     std::fs::remove_file(copy.join(rel)).unwrap();
     std::fs::write(copy.join(rel), text).unwrap();
 }
+
+/// Append `extra` to `rel` in a hard-linked copy (through `replace_file`, so the cached tree
+/// stays pristine); returns the original text, read from the pristine `tree`.
+pub fn append_to_copy(
+    tree: &std::path::Path,
+    copy: &std::path::Path,
+    rel: &str,
+    extra: &str,
+) -> String {
+    let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
+    replace_file(copy, rel, &format!("{orig}{extra}"));
+    orig
+}
