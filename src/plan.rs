@@ -42,10 +42,20 @@ impl Cell {
             h.update(b"\0");
             h.update(v.as_bytes());
         }
-        // The label is cosmetic: two cells with the same base and fragments share a dir.
-        h.update(
-            serde_json::to_vec(&(&self.config.base, &self.config.fragments)).expect("serialisable"),
-        );
+        // What is configured, not where it was read from: the base (a make target, or a
+        // config file's text) and each fragment's text, in order. The label and the paths
+        // are cosmetic: the same fragments read from another checkout or matrix share a dir.
+        let base = match &self.config.base {
+            crate::kconfig::Base::Target(t) => format!("target\0{t}"),
+            crate::kconfig::Base::File { text, .. } => format!("file\0{text}"),
+        };
+        let texts: Vec<&str> = self
+            .config
+            .fragments
+            .iter()
+            .map(|f| f.text.as_str())
+            .collect();
+        h.update(serde_json::to_vec(&(base, texts)).expect("serialisable"));
         let d = h.finalize();
         d[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -218,5 +228,34 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("known arches"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    fn key_of(dir: &std::path::Path, fragment: &str) -> String {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("f.config"), fragment).unwrap();
+        let m = dir.join("m.toml");
+        std::fs::write(
+            &m,
+            "name = \"k\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\nfragments = [\"f.config\"]\n",
+        )
+        .unwrap();
+        let reg = Registry::load(&[]).unwrap();
+        let m = crate::matrix::load(Some(&m), &reg).unwrap();
+        expand(&m, &reg, &Filters::default()).unwrap().cells[0].config_key()
+    }
+
+    #[test]
+    fn the_config_key_follows_the_fragments_text_not_their_path() {
+        let t = tempfile::tempdir().unwrap();
+        let a = key_of(&t.path().join("a"), "CONFIG_BLOCK=y\n");
+        let b = key_of(&t.path().join("elsewhere/b"), "CONFIG_BLOCK=y\n");
+        let c = key_of(&t.path().join("c"), "CONFIG_BLOCK=n\n");
+        assert_eq!(a, b, "the same fragment read from another path");
+        assert_ne!(a, c, "another fragment text");
     }
 }
