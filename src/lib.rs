@@ -25,5 +25,6 @@ pub mod series;
 pub mod source;
 pub mod toolchain;
 pub mod util;
+pub mod watchdog;
 
 pub use error::{Error, Result};

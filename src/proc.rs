@@ -87,12 +87,14 @@ impl GroupChild {
             .map_err(|e| Error::io(format!("starting {program}"), e))?;
         let pgid = child.id() as i32;
         GROUPS.lock().unwrap().insert(pgid);
+        crate::watchdog::announce(pgid, true);
         Ok(GroupChild { child, pgid })
     }
 
     pub fn wait(&mut self) -> Result<ExitStatus> {
-        let st = self.child.wait().ctx(|| "waiting for a child".into())?;
+        self.exited(false);
         self.end_group();
+        let st = self.child.wait().ctx(|| "waiting for a child".into())?;
         check_interrupted()?;
         Ok(st)
     }
@@ -101,8 +103,9 @@ impl GroupChild {
     pub fn wait_timeout(&mut self, limit: Duration) -> Result<Option<ExitStatus>> {
         let start = Instant::now();
         loop {
-            if let Some(st) = self.child.try_wait().ctx(|| "waiting for a child".into())? {
+            if self.exited(true) {
                 self.end_group();
+                let st = self.child.wait().ctx(|| "waiting for a child".into())?;
                 check_interrupted()?;
                 return Ok(Some(st));
             }
@@ -115,21 +118,47 @@ impl GroupChild {
         }
     }
 
-    pub fn kill(&mut self) {
-        // SAFETY: kill(2) on our own process group.
-        unsafe {
-            libc::kill(-self.pgid, libc::SIGKILL);
+    /// Wait until the leader has exited *without reaping it* (`waitid(WNOWAIT)`): while it is
+    /// an unreaped zombie its pid, which is the group's id, cannot be reused, so signalling
+    /// the group afterwards can only reach what is left of this group. `poll`: don't block;
+    /// true when it has exited.
+    fn exited(&mut self, poll: bool) -> bool {
+        let flags = libc::WEXITED | libc::WNOWAIT | if poll { libc::WNOHANG } else { 0 };
+        loop {
+            // SAFETY: waitid(2) on our own child into a zeroed siginfo_t.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let r = unsafe { libc::waitid(libc::P_PID, self.pgid as libc::id_t, &mut info, flags) };
+            if r == 0 {
+                // With WNOHANG and nothing to report, si_pid stays 0.
+                return unsafe { info.si_pid() } != 0;
+            }
+            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                // ECHILD: already reaped (or never ours): nothing left to wait for.
+                return true;
+            }
         }
-        let _ = self.child.wait();
-        self.end_group();
     }
 
-    fn end_group(&mut self) {
-        // The leader has exited; anything left in its group (a stray make job) goes too.
+    pub fn kill(&mut self) {
+        // SAFETY: kill(2) on our own process group, whose leader is not reaped yet.
         unsafe {
             libc::kill(-self.pgid, libc::SIGKILL);
         }
-        GROUPS.lock().unwrap().remove(&self.pgid);
+        self.exited(false);
+        self.end_group();
+        let _ = self.child.wait();
+    }
+
+    /// End what is left of the group (a stray make job). Called only while the leader is an
+    /// unreaped zombie or alive, never after `Child::wait` reaped it.
+    fn end_group(&mut self) {
+        if !GROUPS.lock().unwrap().remove(&self.pgid) {
+            return;
+        }
+        unsafe {
+            libc::kill(-self.pgid, libc::SIGKILL);
+        }
+        crate::watchdog::announce(self.pgid, false);
     }
 }
 

@@ -127,3 +127,98 @@ fn sigterm_ends_every_make_and_exits_130() {
         "an interrupted run is not published"
     );
 }
+
+/// Live processes (not zombies) whose environment holds `KCROSS_TEST_MARK=<mark>`: every
+/// process of one run inherits it, whoever its parent is after kcross died.
+fn marked(mark: &str) -> Vec<(u32, String)> {
+    let needle = format!("KCROSS_TEST_MARK={mark}");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) && alive(pid) {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            out.push((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")));
+        }
+    }
+    out
+}
+
+/// Start a build whose compiler is a wrapper that sleeps for two minutes without a word
+/// before it would compile (kbuild calls $(CC) already while configuring), wait until that
+/// silent child runs, then SIGKILL kcross. Returns the run's processes 3 s later.
+fn sigkill_during_a_silent_child(name: &str, watchdog: bool) -> Vec<(u32, String)> {
+    let d = tempfile::tempdir().unwrap();
+    let cc = d.path().join("slow-cc");
+    std::fs::write(&cc, "#!/bin/sh\nsleep 120\nexec gcc \"$@\"\n").unwrap();
+    std::fs::set_permissions(&cc, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let m = d.path().join("m.toml");
+    // CC is part of the config key and the script's path is new every time: a fresh build
+    // dir, so configure (and the wrapper) really runs.
+    std::fs::write(
+        &m,
+        format!(
+            "name = \"sigkill\"\n[[build]]\nname = \"slow\"\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\nmake_args = [\"CC={}\"]\n",
+            cc.display()
+        ),
+    )
+    .unwrap();
+    let mark = format!("{name}-{}", std::process::id());
+    let out = out_dir(name);
+    let mut cmd = kcross();
+    cmd.arg("build")
+        .arg(&m)
+        .arg("--out")
+        .arg(&out)
+        .env("KCROSS_TEST_MARK", &mark)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if !watchdog {
+        cmd.env("KCROSS_NO_WATCHDOG", "1");
+    }
+    let mut child = cmd.spawn().unwrap();
+    let t0 = Instant::now();
+    while !marked(&mark).iter().any(|(_, c)| c.starts_with("sleep")) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the wrapper never ran: {:#?}",
+            marked(&mark)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let before = marked(&mark);
+    assert!(
+        before.iter().any(|(_, c)| c.starts_with("make")),
+        "make runs the wrapper: {before:#?}"
+    );
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let left = marked(&mark);
+    // Whatever this test left, it ends itself.
+    for (pid, _) in &left {
+        unsafe {
+            libc::kill(*pid as i32, libc::SIGKILL);
+        }
+    }
+    left
+}
+
+#[test]
+fn sigkill_of_kcross_leaves_no_process_of_its_run() {
+    let left = sigkill_during_a_silent_child("sigkill", true);
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    // The counter-case: without the watchdog the silent wrapper and the make waiting for it
+    // outlive kcross (no output, so no broken pipe ends them).
+    let left = sigkill_during_a_silent_child("sigkill-no-watchdog", false);
+    assert!(
+        left.iter().any(|(_, c)| c.starts_with("sleep")),
+        "without the watchdog the silent child survives: {left:#?}"
+    );
+}

@@ -144,6 +144,13 @@ impl ReportArgs {
 
 /// Parse the command line, run it, and return the process's exit code.
 pub fn main() -> i32 {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == crate::watchdog::ARG)
+    {
+        return crate::watchdog::main();
+    }
+    crate::watchdog::start();
     crate::proc::install_signal_handlers(|| eprintln!("kcross: interrupted"));
     let cli = Cli::parse();
     match run(cli) {
