@@ -120,13 +120,44 @@ pub fn ensure_tools(l: &Loaded) -> Result<()> {
 pub fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let runs = out.join("runs");
-    let mut dir = runs.join(format!("{stamp}-{matrix}"));
-    if dir.exists() {
-        dir = runs.join(format!("{stamp}-{matrix}-{}", std::process::id()));
+    std::fs::create_dir_all(&runs)
+        .map_err(|e| Error::io(format!("creating {}", runs.display()), e))?;
+    // mkdir(2) is the claim: of two runs started in the same second, exactly one creates
+    // `<stamp>-<matrix>`, the other gets `-2` (and so on); an existing name is never shared.
+    for n in 1u32.. {
+        let name = match n {
+            1 => format!("{stamp}-{matrix}"),
+            _ => format!("{stamp}-{matrix}-{n}"),
+        };
+        let dir = runs.join(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(format!("creating {}", dir.display()), e)),
+        }
     }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    Ok(dir)
+    unreachable!("u32 run numbers")
+}
+
+#[cfg(test)]
+mod run_dir_tests {
+    #[test]
+    fn runs_started_at_once_never_share_a_run_dir() {
+        let t = tempfile::tempdir().unwrap();
+        let out = t.path().to_path_buf();
+        let dirs: Vec<_> = (0..8)
+            .map(|_| {
+                let out = out.clone();
+                std::thread::spawn(move || super::new_run_dir(&out, "m").unwrap())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        let unique: std::collections::BTreeSet<_> = dirs.iter().collect();
+        assert_eq!(unique.len(), 8, "{dirs:?}");
+        assert!(dirs.iter().all(|d| d.is_dir()));
+    }
 }
 
 /// The stage a run dir holds the results of; each has its own `<out>/latest-<stage>` link.
