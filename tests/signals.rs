@@ -153,20 +153,7 @@ fn marked(mark: &str) -> Vec<(u32, String)> {
 /// silent child runs, then SIGKILL kcross. Returns the run's processes 3 s later.
 fn sigkill_during_a_silent_child(name: &str, watchdog: bool) -> Vec<(u32, String)> {
     let d = tempfile::tempdir().unwrap();
-    let cc = d.path().join("slow-cc");
-    std::fs::write(&cc, "#!/bin/sh\nsleep 120\nexec gcc \"$@\"\n").unwrap();
-    std::fs::set_permissions(&cc, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let m = d.path().join("m.toml");
-    // CC is part of the config key and the script's path is new every time: a fresh build
-    // dir, so configure (and the wrapper) really runs.
-    std::fs::write(
-        &m,
-        format!(
-            "name = \"sigkill\"\n[[build]]\nname = \"slow\"\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\nmake_args = [\"CC={}\"]\n",
-            cc.display()
-        ),
-    )
-    .unwrap();
+    let m = common::silent_build_matrix(d.path());
     let mark = format!("{name}-{}", std::process::id());
     let out = out_dir(name);
     let mut cmd = kcross();

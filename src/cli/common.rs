@@ -36,6 +36,39 @@ pub struct Common {
     /// Extra toolchain data directory (arch/*.toml, compiler/*.toml); repeatable
     #[arg(long = "toolchains")]
     pub toolchain_dirs: Vec<PathBuf>,
+    /// When another kcross is using the same --out, wait for it (default: refuse, naming it)
+    #[arg(long)]
+    pub wait: bool,
+}
+
+static OUT_LOCKS: std::sync::Mutex<Vec<(PathBuf, crate::util::FileLock)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Claim `out` for this process until it exits (`<out>/.kcross.lock`, a flock holding our
+/// pid). A second kcross on the same results directory is refused with the holder's pid, or
+/// waits with `--wait`; a stage run inside another (nightly's check) already holds it.
+pub fn lock_out(out: &Path, wait: bool) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
+    let key = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+    let mut held = OUT_LOCKS.lock().unwrap();
+    if held.iter().any(|(p, _)| *p == key) {
+        return Ok(());
+    }
+    let path = key.join(".kcross.lock");
+    let lock = match crate::util::FileLock::try_acquire_named(&path)? {
+        Ok(l) => l,
+        Err(_) if wait => crate::util::FileLock::acquire(&path)?,
+        Err(who) => {
+            return Err(Error::Usage(format!(
+                "{} is in use by another kcross (pid {}): wait for it with --wait, or use another --out",
+                out.display(),
+                if who.is_empty() { "unknown".into() } else { who }
+            )))
+        }
+    };
+    held.push((key, lock));
+    Ok(())
 }
 
 pub struct Loaded {

@@ -163,6 +163,18 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> Result<i32> {
+    // Stages that write results claim their --out first (plan and doctor only read).
+    let claims = match &cli.cmd {
+        Cmd::Build { common, .. }
+        | Cmd::Series { common, .. }
+        | Cmd::Check { common, .. }
+        | Cmd::Nightly { common, .. } => Some(common),
+        Cmd::Boot(a) => Some(&a.common),
+        _ => None,
+    };
+    if let Some(c) = claims {
+        common::lock_out(&c.out, c.wait)?;
+    }
     match cli.cmd {
         Cmd::Plan(c) => plan::run(&c),
         Cmd::Build {

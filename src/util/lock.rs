@@ -49,4 +49,39 @@ impl FileLock {
         }
         Ok(Some(FileLock { _file: file }))
     }
+
+    /// Non-blocking, and the holder is known: on success our pid is written into the lock
+    /// file; when someone else holds it, `Err` carries what the file says of them (their pid).
+    pub fn try_acquire_named(path: &Path) -> Result<std::result::Result<FileLock, String>> {
+        use std::io::Write;
+        match FileLock::try_acquire(path)? {
+            Some(lock) => {
+                let mut f = &lock._file;
+                // Best effort: the pid is a hint for people, the flock is the lock.
+                let _ = f.set_len(0);
+                let _ = writeln!(f, "{}", std::process::id());
+                Ok(Ok(lock))
+            }
+            None => {
+                let who = std::fs::read_to_string(path).unwrap_or_default();
+                Ok(Err(who.trim().to_string()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_names_its_holder_and_is_free_again_when_dropped() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("x.lock");
+        let held = FileLock::try_acquire_named(&p).unwrap().unwrap();
+        let who = FileLock::try_acquire_named(&p).unwrap().err().unwrap();
+        assert_eq!(who, std::process::id().to_string());
+        drop(held);
+        assert!(FileLock::try_acquire_named(&p).unwrap().is_ok());
+    }
 }

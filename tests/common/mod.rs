@@ -102,3 +102,24 @@ pub fn append_to_copy(
     replace_file(copy, rel, &format!("{orig}{extra}"));
     orig
 }
+
+/// A matrix in `dir` whose one cell's compiler is a wrapper that sleeps for two minutes
+/// without a word before it would compile (kbuild calls $(CC) already while configuring).
+/// CC is part of the config key and the wrapper's path is new every time: a fresh build dir,
+/// so configure, and the silent wrapper, really run.
+pub fn silent_build_matrix(dir: &std::path::Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let cc = dir.join("slow-cc");
+    std::fs::write(&cc, "#!/bin/sh\nsleep 120\nexec gcc \"$@\"\n").unwrap();
+    std::fs::set_permissions(&cc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let m = dir.join("m.toml");
+    std::fs::write(
+        &m,
+        format!(
+            "name = \"silent\"\n[[build]]\nname = \"slow\"\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\nmake_args = [\"CC={}\"]\n",
+            cc.display()
+        ),
+    )
+    .unwrap();
+    m
+}
