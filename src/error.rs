@@ -43,6 +43,10 @@ pub enum Error {
     #[error("patch {patch} does not apply: {msg}")]
     PatchDoesNotApply { patch: String, msg: String },
 
+    /// A patch that breaks the policy of `series::policy` (escapes the tree, binary, setuid).
+    #[error("patch {patch} refused: {msg}; nothing was applied, built or written")]
+    PatchRefused { patch: String, msg: String },
+
     #[error("{0}")]
     Usage(String),
 

@@ -440,3 +440,33 @@ fn real_v5_and_v1_on_the_v5_base() {
         "{all}"
     );
 }
+
+/// A series whose second patch writes through a symlink the first one created is refused
+/// before anything is applied, naming the patch, the path and the link (series::policy).
+#[test]
+fn a_patch_writing_through_a_symlink_is_refused_before_anything_is_applied() {
+    let dir = fixture("hostile");
+    let (code, stdout, stderr, out) = series("series-hostile", dir.to_str().unwrap(), &[]);
+    let all = format!("{stdout}\n{stderr}");
+    assert_eq!(code, 2, "{all}");
+    assert!(
+        stderr.contains("patch 2/2 \"mm: write through the link\""),
+        "{all}"
+    );
+    assert!(
+        stderr.contains(
+            "lib/into-mm/evil.c: goes through the symlink lib/into-mm an earlier patch created"
+        ),
+        "{all}"
+    );
+    assert!(
+        stderr.contains("nothing was applied, built or written"),
+        "{all}"
+    );
+    assert!(!stderr.contains("the series applies"), "{all}");
+    assert!(
+        !out.join("runs").exists() && !out.join("latest").exists(),
+        "no results may be written"
+    );
+    cached_source_untouched();
+}

@@ -12,6 +12,7 @@ pub mod apply;
 pub mod compare;
 mod gate;
 pub mod mbox;
+pub mod policy;
 
 use crate::build::CellResult;
 use crate::diag::{Diagnostic, Severity};
@@ -240,5 +241,6 @@ impl HasOutcome for SeriesResult {
 
 /// Prove the series applies on the base; `Error::PatchDoesNotApply` otherwise. Writes nothing.
 pub fn check_applies(series: &Series, base: &SourceTree) -> Result<()> {
+    policy::check(series, &base.root)?;
     apply::check_series(series, &base.root)
 }
