@@ -152,6 +152,19 @@ pub fn ensure_tools(l: &Loaded) -> Result<()> {
 /// `<out>/runs/<timestamp>-<matrix>` (linked as latest by `set_latest` once complete).
 pub fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    // The matrix's name is text from a file: in a path it is one plain component, never `/`,
+    // `..` or a hidden name.
+    let matrix: String = matrix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_+.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let matrix = matrix.trim_start_matches('.');
     let runs = out.join("runs");
     std::fs::create_dir_all(&runs)
         .map_err(|e| Error::io(format!("creating {}", runs.display()), e))?;
@@ -190,6 +203,16 @@ mod run_dir_tests {
         let unique: std::collections::BTreeSet<_> = dirs.iter().collect();
         assert_eq!(unique.len(), 8, "{dirs:?}");
         assert!(dirs.iter().all(|d| d.is_dir()));
+    }
+
+    #[test]
+    fn a_matrix_name_is_one_plain_path_component() {
+        let t = tempfile::tempdir().unwrap();
+        let d = super::new_run_dir(t.path(), "../../$(rm -rf ~)/x").unwrap();
+        assert_eq!(d.parent().unwrap(), t.path().join("runs"), "{d:?}");
+        let name = d.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.ends_with("-_..___rm_-rf____x"), "{name}");
+        assert!(!name.contains('/') && !name.starts_with('.'), "{name}");
     }
 }
 

@@ -1,7 +1,10 @@
 //! Matrix loading: native TOML (`matrices/*.toml`) or lkb-harness JSON, validated against the
 //! toolchain registry into one checked `Matrix`. Every error names file:line:col.
 
+mod makevars;
 mod raw;
+
+use makevars::check_make_arg;
 
 use crate::error::{Error, Result};
 use crate::kconfig::{Base, ConfigSpec, Fragment};
@@ -116,34 +119,6 @@ pub fn load(path: Option<&Path>, reg: &Registry) -> Result<Matrix> {
 
 fn at(origin: &str, text: &str, span: std::ops::Range<usize>) -> String {
     format!("{origin}:{}", line_col(text, span.start))
-}
-
-fn check_make_arg(arg: &str, at: &str) -> Result<()> {
-    let Some((var, _)) = arg.split_once('=') else {
-        return Err(Error::input(
-            at,
-            format!("make_args entry `{arg}` is not VAR=value"),
-        ));
-    };
-    if var.is_empty()
-        || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        || var.chars().next().is_some_and(|c| c.is_ascii_digit())
-    {
-        return Err(Error::input(
-            at,
-            format!("`{var}` is not a make variable name"),
-        ));
-    }
-    if matches!(
-        var,
-        "O" | "ARCH" | "CROSS_COMPILE" | "LLVM" | "KBUILD_OUTPUT"
-    ) {
-        return Err(Error::input(
-            at,
-            format!("make_args may not set {var}: kcross sets it from the arch and toolchain"),
-        ));
-    }
-    Ok(())
 }
 
 fn config_base(value: &str, files: &Files, at: &str) -> Result<Base> {
