@@ -37,6 +37,8 @@ pub fn boot(out: &Path, args: &[&str]) -> (i32, Value, String) {
         .arg("--json")
         .arg("--out")
         .arg(out)
+        // Tests of one process share `out` (shared_out): take turns on it.
+        .arg("--wait")
         .args(args);
     let (code, stdout, stderr) = super::run(&mut cmd);
     let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
