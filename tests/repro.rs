@@ -133,6 +133,14 @@ fn reproduce_sh_keeps_shell_syntax_in_values_literal() {
     let pwned = Path::new("/tmp/kcross-repro-pwned");
     let _ = std::fs::remove_file(pwned);
     let evil = "$(touch /tmp/kcross-repro-pwned)";
+    // The counter-case: through a shell unquoted, the value does run.
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!("echo KCFLAGS={evil}"))
+        .output()
+        .unwrap();
+    assert!(st.status.success() && pwned.exists(), "the detector works");
+    std::fs::remove_file(pwned).unwrap();
     // In a file name (no `/`): touches a file in the current directory.
     let evil_name = "$(touch KCROSS_PWNED) `touch KCROSS_PWNED` 'q";
     let d = tempfile::tempdir().unwrap();
@@ -187,6 +195,56 @@ fn reproduce_sh_keeps_shell_syntax_in_values_literal() {
     assert_eq!(config, std::fs::read_to_string(dir.join("config")).unwrap());
     assert!(
         config.contains("CONFIG_LOCALVERSION=\"-it's`id`\""),
+        "{config}"
+    );
+    let _ = std::fs::remove_dir_all(&o);
+}
+
+/// A base config file is written literally by the reproducer (a quoted here-document whose
+/// delimiter no line of the file equals), shell syntax and all, and olddefconfig then makes
+/// kcross's .config from it.
+#[test]
+fn reproduce_sh_writes_a_base_config_file_literally() {
+    let d = tempfile::tempdir().unwrap();
+    let cwd = d.path().join("cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    // Lines equal to the default delimiter, and shell syntax in comments and values.
+    let base = "# $(touch KCROSS_PWNED)\nKCROSS_EOF\n# CONFIG_MODULES is not set\nCONFIG_64BIT=y\n\
+                CONFIG_LOCALVERSION=\"-`touch KCROSS_PWNED`'\"\n";
+    std::fs::write(d.path().join("base.config"), base).unwrap();
+    let m = d.path().join("m.toml");
+    std::fs::write(
+        &m,
+        "name = \"repro-file\"\nsource = \"linux-source-6.12\"\n[[build]]\nname = \"file\"\narch = \"x86_64\"\n\
+         config = \"base.config\"\ntargets = [\"kernelversion\"]\n",
+    )
+    .unwrap();
+    let out = out_dir("repro-file");
+    let (code, _o, e) = run(kcross()
+        .arg("build")
+        .arg(&m)
+        .args(["-j2", "--out"])
+        .arg(&out)
+        .current_dir(&cwd));
+    assert_eq!(code, 0, "{e}");
+    let dir = cell_dir(&out);
+    let script = dir.join("reproduce.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        text.contains(&format!(
+            "cat > \"$O/.config\" <<'KCROSS_EOF_1'\n{base}KCROSS_EOF_1\n"
+        )),
+        "{text}"
+    );
+    let o = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("repro-file-o");
+    let _ = std::fs::remove_dir_all(&o);
+    let (code, output) = reproduce(&script, &o, &cwd);
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "{output}");
+    let config = std::fs::read_to_string(o.join(".config")).unwrap();
+    assert_eq!(config, std::fs::read_to_string(dir.join("config")).unwrap());
+    assert!(
+        config.contains("CONFIG_LOCALVERSION=\"-`touch KCROSS_PWNED`'\""),
         "{config}"
     );
     let _ = std::fs::remove_dir_all(&o);
@@ -261,16 +319,20 @@ fn sigkill_mid_build_leaves_result_json_incomplete() {
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     let mut seen = String::new();
+    // Configured; the build's make is under way.
     while err.read_line(&mut line).unwrap() > 0 {
         seen.push_str(&line);
-        if line.contains("] configure") || line.contains("] build") {
+        if line.contains("] build") {
             break;
         }
         line.clear();
     }
     std::thread::sleep(Duration::from_millis(1500));
     let kids = descendants(child.id());
-    assert!(!kids.is_empty(), "make should be running\n{seen}");
+    let is_make = |pid: &u32| {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"make"))
+    };
+    assert!(kids.iter().any(is_make), "make should be running\n{seen}");
     unsafe {
         libc::kill(child.id() as i32, libc::SIGKILL);
     }
