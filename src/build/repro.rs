@@ -147,6 +147,12 @@ pub fn script(r: &ReproInput) -> String {
          #   O     the build directory (default: build/ next to this script)\n\
          #   JOBS  make -j (default: kcross's --jobs: its makes share one jobserver of that size)\n",
     );
+    s.push_str(&format!(
+        "if [ -z \"${{SRC:-}}\" ] && [ ! -d {} ]; then\n\
+         \x20 echo \"the source tree is gone: set SRC= (\\`kcross source\\` unpacks a source again)\" >&2; exit 2\n\
+         fi\n",
+        quote(&src.to_string_lossy())
+    ));
     s.push_str("set -eu\n");
     s.push_str(&format!(
         "if [ -z \"${{SRC:-}}\" ]; then SRC={}; fi\n",
@@ -225,5 +231,52 @@ mod tests {
             h.starts_with("cat > f <<'KCROSS_EOF_1'\nKCROSS_EOF\nx\nKCROSS_EOF_1\n"),
             "{h}"
         );
+    }
+
+    /// The default matrix's powerpc64le cell: its make commands, the merge of its fragments,
+    /// valid sh (`sh -n`), and a clear stop when the source tree is gone.
+    #[test]
+    fn the_script_of_a_default_cell_is_valid_sh() {
+        let reg = crate::toolchain::Registry::load(&[]).unwrap();
+        let m = crate::matrix::load(None, &reg).unwrap();
+        let plan = crate::plan::expand(&m, &reg, &Default::default()).unwrap();
+        let c = &plan.cells[1];
+        let d = tempfile::tempdir().unwrap();
+        let src: SourceTree = serde_json::from_value(serde_json::json!({
+            "kind": "dir", "origin": "linux", "root": d.path().join("gone"), "key": "k",
+            "version": "6.12.0"
+        }))
+        .unwrap();
+        let s = script(&ReproInput {
+            cell: c,
+            src: &src,
+            build_dir: Path::new("/cache/build/x"),
+            jobs: 3,
+            compiler_version: "powerpc64le-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0",
+        });
+        assert!(
+            s.contains(
+                "run make -j\"$JOBS\" -C \"$SRC\" O=\"$O\" ARCH=powerpc \
+                 CROSS_COMPILE=powerpc64le-linux-gnu- tinyconfig --output-sync=target\n"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("^CONFIG_(") && s.contains("# kcross fragment "),
+            "{s}"
+        );
+        assert!(s.contains("JOBS=3") && s.contains("# compiler: powerpc64le-linux-gnu-gcc"));
+        let f = d.path().join("reproduce.sh");
+        std::fs::write(&f, &s).unwrap();
+        let st = Command::new("sh").arg("-n").arg(&f).status().unwrap();
+        assert!(st.success(), "{s}");
+        let o = Command::new("sh")
+            .arg(&f)
+            .env_remove("SRC")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("the source tree is gone: set SRC="), "{err}");
     }
 }
