@@ -6,6 +6,16 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_mode(path, bytes, None)
+}
+
+/// `write`, then executable (0755) before the rename: a generated script appears whole and
+/// runnable at once.
+pub fn write_executable(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_mode(path, bytes, Some(0o755))
+}
+
+fn write_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
@@ -15,6 +25,12 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         .ctx(|| format!("creating a temp file in {}", dir.display()))?;
     tmp.write_all(bytes)
         .ctx(|| format!("writing {}", path.display()))?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .ctx(|| format!("setting the mode of {}", path.display()))?;
+    }
     tmp.as_file()
         .sync_all()
         .ctx(|| format!("syncing {}", path.display()))?;

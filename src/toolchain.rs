@@ -121,6 +121,13 @@ pub struct ResolvedToolchain {
     pub requires: Vec<Requirement>,
 }
 
+impl ResolvedToolchain {
+    /// The compiler: the first program the compiler family requires (toolchains/README.md).
+    pub fn compiler(&self) -> Option<&str> {
+        self.requires.first().map(|r| r.program.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     pub arches: BTreeMap<String, Arch>,

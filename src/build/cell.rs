@@ -136,40 +136,9 @@ pub fn configure(
             crate::atomic::write(&dotconfig, text.as_bytes())?;
         }
     }
-    // Merge: drop base lines for symbols a fragment sets, then append the fragments.
     let base_text =
         std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
-    let requested: std::collections::BTreeSet<&str> = c
-        .config
-        .fragments
-        .iter()
-        .flat_map(|f| f.requests.iter().map(|r| r.symbol.as_str()))
-        .collect();
-    let mut merged = String::new();
-    for line in base_text.lines() {
-        let sym = line
-            .strip_prefix("CONFIG_")
-            .and_then(|r| r.split('=').next())
-            .or_else(|| {
-                line.strip_prefix("# CONFIG_")
-                    .and_then(|r| r.strip_suffix(" is not set"))
-            });
-        if sym.is_some_and(|s| requested.contains(s)) {
-            continue;
-        }
-        merged.push_str(line);
-        merged.push('\n');
-    }
-    for f in &c.config.fragments {
-        merged.push_str(&format!("# kcross fragment {}\n", f.path));
-        for r in &f.requests {
-            if r.value == "n" {
-                merged.push_str(&format!("# CONFIG_{} is not set\n", r.symbol));
-            } else {
-                merged.push_str(&format!("CONFIG_{}={}\n", r.symbol, r.value));
-            }
-        }
-    }
+    let merged = merge(&base_text, c);
     crate::atomic::write(&dotconfig, merged.as_bytes())?;
     let mut cmd = make_command(&src.root, &bd.path, c, &["olddefconfig".to_string()]);
     if !run_make(&mut cmd, jobs, log, &c.id, events)? {
@@ -224,6 +193,59 @@ pub fn configure(
     })
 }
 
+/// The symbols the cell's fragments set: the merge drops the base's lines for them.
+pub fn fragment_symbols(c: &Cell) -> std::collections::BTreeSet<&str> {
+    c.config
+        .fragments
+        .iter()
+        .flat_map(|f| f.requests.iter().map(|r| r.symbol.as_str()))
+        .collect()
+}
+
+/// Does this .config line set (or unset) one of `symbols`?
+fn sets_symbol(line: &str, symbols: &std::collections::BTreeSet<&str>) -> bool {
+    let sym = line
+        .strip_prefix("CONFIG_")
+        .and_then(|r| r.split('=').next())
+        .or_else(|| {
+            line.strip_prefix("# CONFIG_")
+                .and_then(|r| r.strip_suffix(" is not set"))
+        });
+    sym.is_some_and(|s| symbols.contains(s))
+}
+
+/// What the merge appends to the base: each fragment's requests, as .config lines.
+pub fn fragment_lines(c: &Cell) -> String {
+    let mut out = String::new();
+    for f in &c.config.fragments {
+        out.push_str(&format!("# kcross fragment {}\n", f.path));
+        for r in &f.requests {
+            if r.value == "n" {
+                out.push_str(&format!("# CONFIG_{} is not set\n", r.symbol));
+            } else {
+                out.push_str(&format!("CONFIG_{}={}\n", r.symbol, r.value));
+            }
+        }
+    }
+    out
+}
+
+/// The merge: the base's lines for symbols a fragment sets are dropped (so Kconfig sees no
+/// override), then the fragments' lines are appended; olddefconfig follows.
+pub fn merge(base_text: &str, c: &Cell) -> String {
+    let symbols = fragment_symbols(c);
+    let mut merged = String::new();
+    for line in base_text.lines() {
+        if sets_symbol(line, &symbols) {
+            continue;
+        }
+        merged.push_str(line);
+        merged.push('\n');
+    }
+    merged.push_str(&fragment_lines(c));
+    merged
+}
+
 /// A make failure with no parseable diagnostic: quote the log's tail.
 pub fn make_failure(cell: &str, what: &str, log: &str) -> Diagnostic {
     let tail: Vec<&str> = log.lines().rev().take(5).collect();
@@ -246,6 +268,7 @@ pub fn make_failure(cell: &str, what: &str, log: &str) -> Diagnostic {
     d
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     c: &Cell,
     src: &SourceTree,
@@ -253,14 +276,15 @@ pub fn build(
     dir: &Path,
     jobs: &Jobs,
     events: &Sender<Event>,
+    compiler_version: &str,
 ) -> Result<CellResult> {
     let t0 = Instant::now();
     let _lock = FileLock::acquire(&bd.lock)?;
     let cfg_log = dir.join("configure.log");
     let build_log = dir.join("build.log");
-    for l in [&cfg_log, &build_log] {
-        crate::atomic::write(l, b"")?;
-    }
+    crate::atomic::write(&cfg_log, b"")?;
+    // The compiler's version is the build log's first line.
+    crate::atomic::write(&build_log, format!("{compiler_version}\n").as_bytes())?;
     let mut tracked = super::Tracked::open(bd, &src.root, &c.id)?;
     let conf = configure(c, src, bd, &cfg_log, jobs, events)?;
     tracked.configured(&conf)?;

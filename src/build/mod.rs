@@ -3,6 +3,8 @@
 //! the number of cells. A cell that fails is a result, not an `Err`.
 
 mod cell;
+pub mod record;
+pub mod repro;
 pub mod reuse;
 mod tracked;
 
@@ -92,7 +94,8 @@ pub struct CellResult {
     pub errors: usize,
     pub warnings: usize,
     pub diagnostics: Vec<Diagnostic>,
-    /// Results directory of this cell (build.log, configure.log, config, result.json).
+    /// Results directory of this cell (build.log, configure.log, config, result.json,
+    /// reproduce.sh).
     pub dir: PathBuf,
     /// The kernel build dir (O=).
     pub build_dir: PathBuf,
@@ -295,8 +298,23 @@ fn build_cell(
     let dir = opts.run_dir.join("cells").join(&c.id);
     std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
     let bd = build_dir_for(&opts.build_root, src, c);
-    let result = cell::build(c, src, &bd, &dir, jobs, events)?;
-    crate::atomic::write_json(&dir.join("result.json"), &result)?;
+    // Before anything runs: result.json says the cell is incomplete until it is replaced by
+    // the finished result, and reproduce.sh says what is about to run.
+    record::write_started(
+        &dir.join("result.json"),
+        &record::CellStarted::new(c, &dir, &bd.path),
+    )?;
+    let compiler = record::compiler_version(&c.toolchain);
+    let script = repro::script(&repro::ReproInput {
+        cell: c,
+        src,
+        build_dir: &bd.path,
+        jobs: opts.jobs,
+        compiler_version: &compiler,
+    });
+    crate::atomic::write_executable(&dir.join("reproduce.sh"), script.as_bytes())?;
+    let result = cell::build(c, src, &bd, &dir, jobs, events, &compiler)?;
+    record::write_finished(&dir.join("result.json"), &result)?;
     crate::atomic::write_json(&dir.join("diagnostics.json"), &result.diagnostics)?;
     Ok(result)
 }

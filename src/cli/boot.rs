@@ -135,6 +135,8 @@ pub fn run(a: &BootArgs) -> Result<i32> {
             )));
         }
     }
+    // Before building or booting anything: QEMU and the guest programs' compiler and libc.
+    session::ensure_runtime_tools(&l)?;
     // The source's key says whether the latest build is of this content.
     let src = session::prepare_source(c, &l)?;
     let summary = match decide(&c.out, &l.plan, &src, a.build) {

@@ -8,6 +8,9 @@ use crate::report::{self, Export};
 pub fn run(c: &Common, cells_at_once: Option<usize>, runtime: bool) -> Result<i32> {
     let l = load(c)?;
     ensure_tools(&l)?;
+    if runtime {
+        super::common::ensure_runtime_tools(&l)?;
+    }
     let src = prepare_source(c, &l)?;
     let summary = run_builds(c, &l, &src, cells_at_once)?;
     // For CI systems: a test case per cell, the first errors in the failure text.

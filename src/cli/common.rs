@@ -149,6 +149,12 @@ pub fn ensure_tools(l: &Loaded) -> Result<()> {
     Ok(())
 }
 
+/// What the runtime stage needs for the plan (QEMU, guest compiler, static libc per booting
+/// arch): checked before anything is built, so a run with a runtime stage fails at once.
+pub fn ensure_runtime_tools(l: &Loaded) -> Result<()> {
+    crate::runtime::needs::ensure(&l.plan, &l.reg)
+}
+
 /// `<out>/runs/<timestamp>-<matrix>` (linked as latest by `set_latest` once complete).
 pub fn new_run_dir(out: &Path, matrix: &str) -> Result<PathBuf> {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");

@@ -1,8 +1,24 @@
-//! `kcross doctor`: what each cell needs, what is missing, and the Debian package for it.
+//! `kcross doctor`: what every stage needs for the matrix, what is missing, and the Debian
+//! package for it: the host's build programs, each cell's toolchain, the runtime stage's
+//! QEMU, guest compiler and static libc per booting arch (`runtime::needs`), the source; and,
+//! reported without failing, what kcross needs no program for (the initramfs, compiler
+//! wrappers) and the optional tools (bubblewrap, the KCIDB validator).
 
 use super::common::{load, requirements, source_spec, Common};
 use crate::error::Result;
 use crate::source;
+use std::path::PathBuf;
+
+/// One line: `ok`/`MISSING`, what, where it is or how to install it.
+fn line(missing: &mut Vec<String>, what: &str, found: Option<PathBuf>, package: &str) {
+    match found {
+        Some(p) => println!("  ok       {what:<28} {}", p.display()),
+        None => {
+            println!("  MISSING  {what:<28} apt-get install --no-install-recommends {package}");
+            missing.push(package.to_string());
+        }
+    }
+}
 
 pub fn run(c: &Common) -> Result<i32> {
     let l = load(c)?;
@@ -13,17 +29,37 @@ pub fn run(c: &Common) -> Result<i32> {
             println!("{who}:");
             last_who = who.clone();
         }
-        match which::which(&r.program) {
-            Ok(p) => println!("  ok       {:<28} {}", r.program, p.display()),
-            Err(_) => {
-                println!(
-                    "  MISSING  {:<28} apt-get install --no-install-recommends {}",
-                    r.program, r.package
-                );
-                missing_pkgs.push(r.package.clone());
-            }
-        }
+        line(
+            &mut missing_pkgs,
+            &r.program,
+            which::which(&r.program).ok(),
+            &r.package,
+        );
     }
+    for n in crate::runtime::needs::needs(&l.plan, &l.reg) {
+        if n.who != last_who {
+            println!("{} (kcross boot, build --runtime):", n.who);
+            last_who = n.who.clone();
+        }
+        line(&mut missing_pkgs, &n.what(), n.find(), &n.package);
+    }
+    println!(
+        "initramfs:\n  built in kcross writes the newc cpio itself: no cpio program is needed"
+    );
+    println!("wrappers:\n  none     kcross runs the toolchain data's programs directly (no ccache/distcc wrapper)");
+    println!("optional (not needed by any stage):");
+    match which::which("bwrap") {
+        Ok(p) => println!("  ok       {:<28} {}", "bwrap", p.display()),
+        Err(_) => println!(
+            "  absent   {:<28} no stage sandboxes with it (package bubblewrap)",
+            "bwrap"
+        ),
+    }
+    let (status, detail) = kcidb_io();
+    println!(
+        "  {status:<8} {:<28} {detail}",
+        "kcidb-io (KCIDB validator)"
+    );
     let spec = source_spec(c, &l.matrix);
     match source::resolve(&spec) {
         Ok(p) => println!("source:\n  ok       {spec:<28} {}", p.display()),
@@ -45,5 +81,22 @@ pub fn run(c: &Common) -> Result<i32> {
             missing_pkgs.join(" ")
         );
         Ok(2)
+    }
+}
+
+/// Whether python3 imports `kcidb_io` (PyPI's kcidb-io, whose validator checks
+/// `kcross report --format kcidb` output): (status word, detail).
+fn kcidb_io() -> (&'static str, String) {
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args([
+        "-c",
+        "import kcidb_io, sys; sys.stdout.write(kcidb_io.__file__)",
+    ]);
+    match crate::proc::run_capture(&mut cmd) {
+        Ok(o) if o.status.success() => ("ok", String::from_utf8_lossy(&o.stdout).into_owned()),
+        _ => (
+            "absent",
+            "validates `report --format kcidb` output: python3 -m pip install kcidb-io".into(),
+        ),
     }
 }

@@ -80,6 +80,9 @@ pub fn run(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Result
     let lock = NightlyLock::acquire(&history)?;
     let l = load(c)?;
     ensure_tools(&l)?;
+    if l.plan.runtime.is_some() {
+        super::common::ensure_runtime_tools(&l)?;
+    }
     let src = prepare_source(c, &l)?;
     let summary = run_builds(c, &l, &src, None)?;
     let check = if l.plan.helpers.is_empty() {

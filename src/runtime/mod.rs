@@ -18,6 +18,7 @@ pub mod cpio;
 pub mod devdax;
 pub mod guest;
 pub mod ktap;
+pub mod needs;
 mod outcome;
 pub mod qemu;
 
