@@ -80,6 +80,7 @@ fn run(cells: Vec<CellResult>) -> RecordedRun {
             jobs: 2,
             out_dir: "/o".into(),
             cells,
+            known: Default::default(),
         },
         check: vec![],
         runtime: vec![],

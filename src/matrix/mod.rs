@@ -1,6 +1,7 @@
 //! Matrix loading: native TOML (`matrices/*.toml`) or lkb-harness JSON, validated against the
 //! toolchain registry into one checked `Matrix`. Every error names file:line:col.
 
+pub mod known;
 mod raw;
 
 use crate::error::{Error, Result};
@@ -55,6 +56,9 @@ pub struct Matrix {
     pub helpers: Vec<HelperName>,
     pub check_objects: Vec<String>,
     pub runtime: Option<RuntimeSpec>,
+    /// `[[known]]` entries (none from lkb-harness JSON).
+    #[serde(default)]
+    pub known: Vec<crate::known::KnownIssue>,
 }
 
 /// Where a matrix's relative paths (fragments, config files) are read from.
@@ -319,6 +323,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             })
         }
     };
+    let known = known::check(&m.known, reg, &|s| at(origin, text, s))?;
     Ok(Matrix {
         name: m.name.clone().unwrap_or_else(|| stem(origin)),
         description: m.description.clone(),
@@ -328,6 +333,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         helpers,
         check_objects,
         runtime,
+        known,
     })
 }
 
@@ -449,6 +455,7 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         helpers,
         check_objects: Vec::new(),
         runtime: None,
+        known: Vec::new(),
     })
 }
 
