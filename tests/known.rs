@@ -3,7 +3,8 @@
 //! fails (exit 1); with one matching the error (by its fingerprint, or by file + pattern) it
 //! exits 0 and reports the cell known in the table, JSON and JUnit (skipped, with the reason
 //! and link); an entry that matches nothing is stale, shown first, and fails nothing; an
-//! entry whose pattern does not match leaves the build failing. Bad entries exit 2 naming
+//! entry whose pattern does not match leaves the build failing; the nightly reports a known
+//! failure apart from regressions (exit 0). Bad entries exit 2 naming
 //! file:line:col. All builds share one build dir (the copy sits at a fixed path, and build
 //! dirs of a directory source are keyed by its path), so only the first one is cold.
 
@@ -182,6 +183,54 @@ fn a_known_issue_turns_a_real_failure_green_and_a_stale_one_is_reported_first() 
     assert_eq!(v["known"]["entries"][0]["state"], "stale");
     assert!(v["known"]["known_cells"].as_object().unwrap().is_empty());
     assert!(testcase(&junit, CELL).contains("<failure"), "{junit}");
+
+    // 5. The nightly, each on a fresh history: a failing new cell is a regression (exit 1),
+    //    unless its failure is known (exit 0, listed as known; the reports, rendered from
+    //    the history, show the stale entry first).
+    let nightly = |m: &Path, name: &str| {
+        let out = out_dir(name);
+        let (code, stdout, stderr) = run(kcross()
+            .arg("nightly")
+            .arg(m)
+            .arg("--source")
+            .arg(&copy)
+            .args(["-j", "2", "--out"])
+            .arg(&out));
+        let dir = std::fs::canonicalize(out.join("latest")).unwrap();
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
+                .unwrap();
+        let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        (code, format!("{stdout}\n{stderr}"), stdout, report, html)
+    };
+    let (code, all, _, report, html) = nightly(&d.path().join("plain.toml"), "known-night-plain");
+    assert_eq!(code, 1, "{all}");
+    assert_eq!(
+        report["comparison"]["regressions"][0]["cell"], CELL,
+        "{all}"
+    );
+    assert!(!html.contains("id=\"known\""));
+    let (code, all, md, report, html) =
+        nightly(&d.path().join("pattern.toml"), "known-night-pattern");
+    assert_eq!(code, 0, "a known failure is no regression:\n{all}");
+    let c = &report["comparison"];
+    assert!(c["regressions"].as_array().unwrap().is_empty(), "{c}");
+    assert_eq!(c["known"][0]["cell"], CELL, "{c}");
+    assert_eq!(
+        report["run"]["summary"]["known"]["entries"][0]["state"], "stale",
+        "read back from the history"
+    );
+    let section = &html[html.find("<section id=\"known\"").expect(&html)..];
+    let section = &section[..section.find("</section>").unwrap()];
+    let stale = section.find("fixed upstream").expect(section);
+    let known = section.find("injected").expect(section);
+    assert!(stale < known, "stale first:\n{section}");
+    assert!(
+        section.contains("&#39;kcross_known_[a-z]+&#39;"),
+        "escaped:\n{section}"
+    );
+    let stale_md = md.find("1 stale known issue(s)").expect(&md);
+    assert!(stale_md < md.find("## Regressions").unwrap(), "{md}");
 }
 
 #[test]

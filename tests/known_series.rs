@@ -137,7 +137,7 @@ fn a_new_error_that_is_known_does_not_gate() {
     let m = matrix(
         d.path(),
         "last.toml",
-        &format!("[[known]]\nfile = \"mm/huge_memory.c\"\npattern = \"pud_sanitize_prot\"\ncells = [\"powerpc64le\"]\nreason = \"fixed by patch 2\"\n\n[[known]]\nfile = \"mm/mprotect.c\"\npattern = \"unused variable\"\nreason = \"known everywhere\"\n"),
+        "[[known]]\nfile = \"mm/huge_memory.c\"\npattern = \"pud_sanitize_prot\"\ncells = [\"powerpc64le\"]\nreason = \"fixed by patch 2\"\n\n[[known]]\nfile = \"mm/mprotect.c\"\npattern = \"unused variable\"\nreason = \"known everywhere\"\n",
     );
     let (code, stdout, stderr, r, _) = series("known-series-last", &m, &["--last-only"]);
     let all = format!("{stdout}\n{stderr}");
