@@ -25,6 +25,9 @@ pub struct KnownIssue {
     /// also matches the typographic quotes gcc prints in a UTF-8 locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// Only diagnostics of this severity (`error`, `warning`); None: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     /// Cell ids, arch names or globs over either; empty: every cell.
     #[serde(default)]
     pub cells: Vec<String>,
@@ -172,6 +175,9 @@ impl<'a> Compiled<'a> {
 
     fn matches(&self, d: &Diagnostic) -> bool {
         let i = self.issue;
+        if i.severity.is_some_and(|s| s != d.severity) {
+            return false;
+        }
         if let Some(fp) = &i.fingerprint {
             return d.fingerprint.eq_ignore_ascii_case(fp);
         }
@@ -327,6 +333,7 @@ mod tests {
             fingerprint: None,
             file: None,
             pattern: None,
+            severity: None,
             cells: Vec::new(),
             reason: "r".into(),
             link: None,
@@ -383,6 +390,14 @@ mod tests {
         assert_eq!(r.outcome_of("arm64-gcc-obj", Outcome::Pass), Outcome::Pass);
         let r = judge(&[by_fp.clone(), by_file.clone()], &[s(false)]);
         assert!(r.known_cells.is_empty());
+        // A file-wide entry matches the warning too, unless it names a severity.
+        let mut whole_file = issue("m.toml:9:1");
+        whole_file.file = Some("mm/c.c".into());
+        assert!(matches(&whole_file, "arm64-gcc-obj", "arm64", &w));
+        whole_file.severity = Some(Severity::Error);
+        assert!(!matches(&whole_file, "arm64-gcc-obj", "arm64", &w));
+        whole_file.file = Some("mm/a.c".into());
+        assert!(matches(&whole_file, "arm64-gcc-obj", "arm64", &e1));
     }
 
     #[test]

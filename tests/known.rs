@@ -259,6 +259,11 @@ fn bad_known_entries_exit_2_naming_the_place() {
             "16 hex digits",
         ),
         (
+            "[[known]]\nseverity = \"fatal\"\nfile = \"mm/x.c\"\nreason = \"r\"\n",
+            ":9:12",
+            "`error` or `warning`",
+        ),
+        (
             "[[known]]\nfile = \"mm/x.c\"\ncells = [\"riscv64\"]\nreason = \"r\"\n",
             ":8:1",
             "matches no cell or arch",

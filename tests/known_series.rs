@@ -75,7 +75,7 @@ fn case<'a>(junit: &'a str, cell: &str, patch: &str) -> &'a str {
 #[test]
 fn a_new_error_that_is_known_does_not_gate() {
     let d = tempfile::tempdir().unwrap();
-    let errors = "[[known]]\nfile = \"mm/huge_memory.c\"\ncells = [\"powerpc64le\"]\nreason = \"pud_sanitize_prot() lands on powerpc in patch 2\"\nlink = \"https://example.org/pud/2\"\n";
+    let errors = "[[known]]\nfile = \"mm/huge_memory.c\"\nseverity = \"error\"\ncells = [\"powerpc64le\"]\nreason = \"pud_sanitize_prot() lands on powerpc in patch 2\"\nlink = \"https://example.org/pud/2\"\n";
     let m = matrix(
         d.path(),
         "m.toml",
@@ -131,6 +131,22 @@ fn a_new_error_that_is_known_does_not_gate() {
         .map(|e| e["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["known", "known"], "{all}");
+    // The file-wide entry, errors only, matched exactly patch 1's errors (not the base's
+    // -Wshadow warnings in the same file).
+    let matched: Vec<&str> = r["known"]["entries"][0]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["fingerprint"].as_str().unwrap())
+        .collect();
+    let mut p1_fps: Vec<&str> = p1
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    p1_fps.sort();
+    let mut sorted = matched.clone();
+    sorted.sort();
+    assert_eq!(sorted, p1_fps, "{all}");
 
     // --last-only, the warning known everywhere: the gate passes, and the entry for patch
     // 1's errors, fixed within the series, never occurs in a step: stale, shown first.

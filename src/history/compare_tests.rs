@@ -342,6 +342,7 @@ fn a_failure_that_is_known_is_listed_as_known_not_as_a_regression() {
         fingerprint: None,
         file: Some(file.into()),
         pattern: Some("^boom$".into()),
+        severity: None,
         cells: vec![],
         reason: "known elsewhere".into(),
         link: None,

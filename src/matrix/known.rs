@@ -3,6 +3,7 @@
 //! are arch names (aliases resolved) or cell ids or globs. Every error names file:line:col.
 
 use super::raw::TomlKnown;
+use crate::diag::Severity;
 use crate::error::{Error, Result};
 use crate::known::KnownIssue;
 use crate::toolchain::Registry;
@@ -68,6 +69,19 @@ pub(super) fn check(
             )
         })?;
         let link = nonempty(&k.link, "link")?;
+        let severity = match &k.severity {
+            None => None,
+            Some(s) => Some(match s.get_ref().as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                other => {
+                    return Err(Error::input(
+                        sp(s),
+                        format!("severity `{other}`: `error` or `warning`"),
+                    ))
+                }
+            }),
+        };
         let mut cells = Vec::new();
         for c in k.cells.iter().flatten() {
             let name = c.get_ref().trim();
@@ -87,6 +101,7 @@ pub(super) fn check(
             fingerprint: fingerprint.map(|f| f.to_ascii_lowercase()),
             file,
             pattern,
+            severity,
             cells,
             reason,
             link,

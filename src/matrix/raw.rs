@@ -77,6 +77,7 @@ pub struct TomlKnown {
     pub fingerprint: Option<Spanned<String>>,
     pub file: Option<Spanned<String>>,
     pub pattern: Option<Spanned<String>>,
+    pub severity: Option<Spanned<String>>,
     pub cells: Option<Vec<Spanned<String>>>,
     pub reason: Option<Spanned<String>>,
     pub link: Option<Spanned<String>>,

@@ -16,6 +16,9 @@ pub fn matcher(i: &KnownIssue) -> String {
     if let Some(p) = &i.pattern {
         parts.push(format!("pattern '{p}'"));
     }
+    if let Some(s) = i.severity {
+        parts.push(format!("{s:?}s only").to_lowercase());
+    }
     if !i.cells.is_empty() {
         parts.push(format!("cells {}", i.cells.join(", ")));
     }
