@@ -15,6 +15,7 @@ pub mod error;
 pub mod guest_tests;
 pub mod history;
 pub mod kconfig;
+pub mod known;
 pub mod matrix;
 pub mod outcome;
 pub mod plan;

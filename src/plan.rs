@@ -69,6 +69,9 @@ pub struct Plan {
     pub helpers: Vec<HelperName>,
     pub check_objects: Vec<String>,
     pub runtime: Option<RuntimeSpec>,
+    /// The matrix's `[[known]]` entries.
+    #[serde(default)]
+    pub known: Vec<crate::known::KnownIssue>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -173,6 +176,16 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
             m.origin, f.arches, f.toolchains
         )));
     }
+    if f.arches.is_empty() && f.toolchains.is_empty() {
+        let ids: Vec<(String, String)> = cells
+            .iter()
+            .map(|c| (c.id.clone(), c.arch.clone()))
+            .collect();
+        crate::matrix::known::check_cells(&m.known, &ids)?;
+    } else if !m.known.is_empty() {
+        // Filtered: the entries are checked against every cell of the matrix.
+        expand(m, reg, &Filters::default())?;
+    }
     Ok(Plan {
         matrix: m.name.clone(),
         matrix_origin: m.origin.clone(),
@@ -180,6 +193,7 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
         helpers: m.helpers.clone(),
         check_objects: m.check_objects.clone(),
         runtime: m.runtime.clone(),
+        known: m.known.clone(),
     })
 }
 

@@ -128,6 +128,7 @@ fn summary(out: &Path, matrix: &str, started: &str, cells: Vec<CellResult>) -> R
         jobs: 2,
         out_dir: out.to_path_buf(),
         cells,
+        known: Default::default(),
     }
 }
 

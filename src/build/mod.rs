@@ -160,11 +160,38 @@ pub struct RunSummary {
     pub jobs: usize,
     pub out_dir: PathBuf,
     pub cells: Vec<CellResult>,
+    /// The matrix's `[[known]]` entries judged on these cells: which occurred, which are
+    /// stale, and which failed cells failed only on known issues.
+    #[serde(default)]
+    pub known: crate::known::KnownReport,
 }
 
 impl RunSummary {
+    /// No cell failed, except on known issues.
     pub fn all_passed(&self) -> bool {
-        self.cells.iter().all(|c| c.verdict == Verdict::Pass)
+        self.cells.iter().all(|c| !self.outcome_of(c).is_failure())
+    }
+
+    /// A cell's outcome: its verdict's, or `Known` when it failed only on known issues.
+    pub fn outcome_of(&self, c: &CellResult) -> crate::outcome::Outcome {
+        use crate::outcome::HasOutcome;
+        self.known.outcome_of(&c.cell, c.verdict.outcome())
+    }
+
+    /// Judge the `[[known]]` entries on the cells (the one place a build's known issues are
+    /// decided; `run` calls it, and so does anything that builds a summary of its own).
+    pub fn judge_known(&mut self, issues: &[crate::known::KnownIssue]) {
+        let subjects: Vec<crate::known::Subject> = self
+            .cells
+            .iter()
+            .map(|c| crate::known::Subject {
+                cell: &c.cell,
+                arch: &c.arch,
+                failed: c.verdict == Verdict::Fail,
+                diagnostics: &c.diagnostics,
+            })
+            .collect();
+        self.known = crate::known::judge(issues, &subjects);
     }
 }
 
@@ -272,7 +299,7 @@ pub fn run(
     for r in results {
         cells.push(r?);
     }
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         kcross_version: env!("CARGO_PKG_VERSION").to_string(),
         matrix: plan.matrix.clone(),
         matrix_origin: plan.matrix_origin.clone(),
@@ -282,7 +309,9 @@ pub fn run(
         jobs: opts.jobs,
         out_dir: opts.run_dir.clone(),
         cells,
+        known: Default::default(),
     };
+    summary.judge_known(&plan.known);
     crate::atomic::write_json(&opts.run_dir.join("summary.json"), &summary)?;
     Ok(summary)
 }

@@ -145,7 +145,10 @@ pub fn run(a: &BootArgs) -> Result<i32> {
                 "kcross: booting the build in {} (same source and configuration)",
                 s.out_dir.display()
             );
-            *s
+            // Judged again with this matrix's [[known]] entries, which may have changed.
+            let mut s = *s;
+            s.judge_known(&l.plan.known);
+            s
         }
         Decision::Build(why) => {
             eprintln!("kcross: building first: {why}");
@@ -174,6 +177,6 @@ pub fn run(a: &BootArgs) -> Result<i32> {
         .cells
         .iter()
         .filter(|x| l.plan.cells.iter().any(|p| p.id == x.cell))
-        .all(|x| x.verdict == build::Verdict::Pass);
+        .all(|x| !summary.outcome_of(x).is_failure());
     Ok(outcome_code(built_ok && rt.all_passed()))
 }

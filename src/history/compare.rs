@@ -88,6 +88,10 @@ pub struct Comparison {
     pub added_cells: Vec<String>,
     /// Cells of the previous run that this run does not have.
     pub removed_cells: Vec<String>,
+    /// Cells that fail now only on known issues (`[[known]]`): what would have been a
+    /// regression, reported, never failing the nightly.
+    #[serde(default)]
+    pub known: Vec<Change>,
 }
 
 impl Comparison {
@@ -166,6 +170,27 @@ pub fn compare(prev: Option<&RecordedRun>, cur: &RecordedRun, threshold_pct: f64
         })
         .unwrap_or_default();
     for c in &cur.summary.cells {
+        if cur.summary.outcome_of(c) == crate::outcome::Outcome::Known {
+            let why: Vec<String> = cur
+                .summary
+                .known
+                .covering_cell(&c.cell)
+                .iter()
+                .map(|i| format!("{} ({})", i.reason, i.at))
+                .collect();
+            let mut ch = change(
+                ChangeKind::CellFail,
+                &c.cell,
+                format!("FAIL, known: {}", why.join("; ")),
+            );
+            ch.after = Some(c.verdict.to_string());
+            ch.diagnostic = c.first_errors(1).first().map(|d| (*d).clone());
+            out.known.push(ch);
+            if !prev_cells.contains_key(c.cell.as_str()) {
+                out.added_cells.push(c.cell.clone());
+            }
+            continue;
+        }
         match prev_cells.get(c.cell.as_str()) {
             None => {
                 out.added_cells.push(c.cell.clone());

@@ -80,6 +80,7 @@ fn run(cells: Vec<CellResult>) -> RecordedRun {
             jobs: 2,
             out_dir: "/o".into(),
             cells,
+            known: Default::default(),
         },
         check: vec![],
         runtime: vec![],
@@ -329,4 +330,33 @@ fn kinds_have_stable_names() {
             serde_json::Value::String(k.as_str().into())
         );
     }
+}
+
+#[test]
+fn a_failure_that_is_known_is_listed_as_known_not_as_a_regression() {
+    let a = run(vec![cell("b-gcc", Verdict::Pass, 10.0, vec![])]);
+    let boom = diag("b", Severity::Error, "mm/x.c", 12, "boom");
+    let mut b = run(vec![cell("b-gcc", Verdict::Fail, 4.0, vec![boom.clone()])]);
+    let issue = |file: &str| crate::known::KnownIssue {
+        at: "m.toml:9:1".into(),
+        fingerprint: None,
+        file: Some(file.into()),
+        pattern: Some("^boom$".into()),
+        severity: None,
+        cells: vec![],
+        reason: "known elsewhere".into(),
+        link: None,
+    };
+    // An entry for another file: still a regression.
+    b.summary.judge_known(&[issue("mm/y.c")]);
+    let c = compare(Some(&a), &b, 20.0);
+    assert_eq!(kinds(&c.regressions), [("cell-fail", "b-gcc")]);
+    assert!(c.known.is_empty());
+    // The entry for this error: known, not a regression.
+    b.summary.judge_known(&[issue("mm/x.c")]);
+    let c = compare(Some(&a), &b, 20.0);
+    assert!(c.regressions.is_empty(), "{:?}", c.regressions);
+    assert_eq!(kinds(&c.known), [("cell-fail", "b-gcc")]);
+    assert!(c.known[0].summary.contains("known elsewhere (m.toml:9:1)"));
+    assert_eq!(b.failed_cells(), 0);
 }

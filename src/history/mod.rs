@@ -129,7 +129,7 @@ impl RecordedRun {
         self.summary
             .cells
             .iter()
-            .filter(|c| c.verdict == Verdict::Fail)
+            .filter(|c| self.summary.outcome_of(c).is_failure())
             .count()
     }
 

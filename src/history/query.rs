@@ -105,6 +105,7 @@ impl History {
                             version: r.get(11)?,
                         },
                         cells: Vec::new(),
+                        known: Default::default(),
                     })
                 },
             )
@@ -116,6 +117,13 @@ impl History {
                 self.path.display()
             )));
         };
+        let known: String = self
+            .conn
+            .query_row("SELECT known_json FROM runs WHERE id = ?1", [run_id], |r| {
+                r.get(0)
+            })
+            .map_err(e)?;
+        summary.known = json_parse(&known).map_err(e)?;
         let mut log_tails = std::collections::BTreeMap::new();
         {
             let mut st = self

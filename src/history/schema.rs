@@ -2,14 +2,14 @@
 //! and migrated forward in transactions. Every run is written in ONE transaction: a process
 //! killed half-way through `record` leaves only the runs that were committed before.
 //!
-//! Schema (version 3; version 2 added `outcome` to checks and runtime, version 3
+//! Schema (version 4; version 2 added `outcome` to checks and runtime, version 3
 //! `incremental` to cells and the runtime's `findings_json` and `workarounds_json`, JSON
-//! arrays of strings):
+//! arrays of strings; version 4 the run's `known_json`, its known issues as judged):
 //!
 //! ```sql
 //! runs(id INTEGER PRIMARY KEY AUTOINCREMENT, matrix, matrix_origin, kcross_version,
 //!      started_at, recorded_at, wall_s, jobs, out_dir,
-//!      source_kind, source_origin, source_root, source_key, source_version)
+//!      source_kind, source_origin, source_root, source_key, source_version, known_json)
 //! cells(run_id -> runs, seq, cell, arch, toolchain, config, targets_json, verdict,
 //!       failed_stage, reason, configure_s, build_s, total_s, config_reused, errors, warnings,
 //!       dir, build_dir, image, log_tail, incremental)         PRIMARY KEY (run_id, seq)
@@ -27,7 +27,7 @@
 //! `verdict` is the stage's own word, kept for people.
 
 /// The schema version this kcross writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -144,5 +144,10 @@ UPDATE runtime SET outcome = CASE
 ALTER TABLE cells ADD COLUMN incremental INTEGER;
 ALTER TABLE runtime ADD COLUMN findings_json TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE runtime ADD COLUMN workarounds_json TEXT NOT NULL DEFAULT '[]';
+"#,
+    // Version 4: the run's `[[known]]` entries as judged on its cells (`known::KnownReport`
+    // as JSON); runs recorded before had none.
+    r#"
+ALTER TABLE runs ADD COLUMN known_json TEXT NOT NULL DEFAULT '{}';
 "#,
 ];

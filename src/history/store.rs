@@ -185,6 +185,11 @@ impl History {
         )
         .map_err(e)?;
         let id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE runs SET known_json = ?1 WHERE id = ?2",
+            params![serde_json::to_string(&s.known).expect("serialisable"), id],
+        )
+        .map_err(e)?;
         {
             let mut cell_st = tx
                 .prepare(

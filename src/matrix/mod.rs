@@ -1,6 +1,7 @@
 //! Matrix loading: native TOML (`matrices/*.toml`) or lkb-harness JSON, validated against the
 //! toolchain registry into one checked `Matrix`. Every error names file:line:col.
 
+pub mod known;
 mod makevars;
 mod raw;
 
@@ -58,6 +59,9 @@ pub struct Matrix {
     pub helpers: Vec<HelperName>,
     pub check_objects: Vec<String>,
     pub runtime: Option<RuntimeSpec>,
+    /// `[[known]]` entries (none from lkb-harness JSON).
+    #[serde(default)]
+    pub known: Vec<crate::known::KnownIssue>,
 }
 
 /// Where a matrix's relative paths (fragments, config files) are read from.
@@ -294,6 +298,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             })
         }
     };
+    let known = known::check(&m.known, reg, &|s| at(origin, text, s))?;
     Ok(Matrix {
         name: m.name.clone().unwrap_or_else(|| stem(origin)),
         description: m.description.clone(),
@@ -303,6 +308,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         helpers,
         check_objects,
         runtime,
+        known,
     })
 }
 
@@ -424,6 +430,7 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         helpers,
         check_objects: Vec::new(),
         runtime: None,
+        known: Vec::new(),
     })
 }
 

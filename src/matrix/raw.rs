@@ -19,6 +19,9 @@ pub struct TomlMatrix {
     pub build: Vec<Spanned<TomlBuild>>,
     pub check: Option<TomlCheck>,
     pub runtime: Option<TomlRuntime>,
+    /// Known issues (checked in `super::known`).
+    #[serde(default)]
+    pub known: Vec<Spanned<TomlKnown>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +67,20 @@ pub struct TomlRuntime {
     pub timeout: Option<u64>,
     /// Arches to run on (default: every built arch that has a QEMU description).
     pub arches: Option<Vec<Spanned<String>>>,
+}
+
+/// A `[[known]]` entry as written: a `fingerprint`, or a `file` and/or a message `pattern`;
+/// the `cells` it applies to; a `reason` and a `link`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TomlKnown {
+    pub fingerprint: Option<Spanned<String>>,
+    pub file: Option<Spanned<String>>,
+    pub pattern: Option<Spanned<String>>,
+    pub severity: Option<Spanned<String>>,
+    pub cells: Option<Vec<Spanned<String>>>,
+    pub reason: Option<Spanned<String>>,
+    pub link: Option<Spanned<String>>,
 }
 
 /// lkb-harness style: a list of builds, or `{ "builds": [...] }` (chosen by the first

@@ -61,7 +61,7 @@ impl Export<SeriesResult> for Junit {
             for step in r.steps.iter().skip(1) {
                 let sc = &step.cells[ci];
                 let findings: Vec<_> = r.findings_of(step.index, Some(cell)).collect();
-                let gating: Vec<_> = findings.iter().filter(|f| f.gating).collect();
+                let gating: Vec<_> = findings.iter().filter(|f| f.gates_on(cell)).collect();
                 let mut text = String::new();
                 for f in &findings {
                     let what = match f.kind {
@@ -79,7 +79,21 @@ impl Export<SeriesResult> for Junit {
                         .unwrap_or(&f.diagnostic);
                     text.push_str(&series_report::diag_block(d, "  "));
                 }
-                let status = if r.step_outcome(step.index, cell) != Outcome::Fail {
+                let outcome = r.step_outcome(step.index, cell);
+                let status = if outcome == Outcome::Known {
+                    // Skipped, with the known issues' reasons and links.
+                    let mut st = status(Outcome::Known);
+                    let why: Vec<String> = findings
+                        .iter()
+                        .filter_map(|f| f.known.get(cell.as_str()))
+                        .filter_map(|at| r.known.entries.iter().find(|e| &e.issue.at == at))
+                        .map(|e| format!("known issue: {}", super::known::why(&e.issue)))
+                        .collect();
+                    st.set_message(why.join("; "));
+                    st.set_type("known");
+                    st.set_description(text.clone());
+                    st
+                } else if outcome != Outcome::Fail {
                     status(Outcome::Pass)
                 } else {
                     let mut st = status(Outcome::Fail);
@@ -122,8 +136,25 @@ impl Export<RunSummary> for Junit {
         report.set_time(secs(s.wall_s));
         let mut suite = TestSuite::new(s.matrix.as_str());
         for c in &s.cells {
-            let mut st = status(c.verdict.outcome());
-            if c.verdict.outcome().is_failure() {
+            let outcome = s.outcome_of(c);
+            let mut st = status(outcome);
+            if outcome == Outcome::Known {
+                // Skipped, with the known issues' reasons and links as the message.
+                let why: Vec<String> = s
+                    .known
+                    .covering_cell(&c.cell)
+                    .into_iter()
+                    .map(|i| format!("known issue: {}", super::known::why(i)))
+                    .collect();
+                st.set_message(why.join("; "));
+                st.set_type("known");
+                let text: String = c
+                    .first_errors(20)
+                    .into_iter()
+                    .map(|d| series_report::diag_block(d, ""))
+                    .collect();
+                st.set_description(text);
+            } else if outcome.is_failure() {
                 st.set_message(c.reason.clone().unwrap_or_else(|| "failed".into()));
                 let text: String = c
                     .first_errors(20)
@@ -138,8 +169,30 @@ impl Export<RunSummary> for Junit {
             suite.add_test_case(tc);
         }
         report.add_test_suite(suite);
+        if let Some(k) = known_suite(&s.known) {
+            report.add_test_suite(k);
+        }
         xml(&report)
     }
+}
+
+/// The `[[known]]` entries that apply to the run, a case each: one that occurred is skipped
+/// with its reason and link, a stale one is skipped with what to do about it.
+fn known_suite(r: &crate::known::KnownReport) -> Option<TestSuite> {
+    use crate::known::KnownState;
+    let mut suite = TestSuite::new("known-issues");
+    for e in r.entries.iter().filter(|e| e.state != KnownState::NotRun) {
+        let mut st = status(Outcome::Known);
+        st.set_type(match e.state {
+            KnownState::Stale => "stale",
+            _ => "known",
+        });
+        st.set_message(super::known::line(e));
+        let mut tc = TestCase::new(e.issue.at.clone(), st);
+        tc.set_classname("known");
+        suite.add_test_case(tc);
+    }
+    (!r.entries.is_empty()).then_some(suite)
 }
 
 /// A suite per cell, a case per test; failures carry the KTAP line, complaints and

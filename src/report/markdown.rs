@@ -98,6 +98,21 @@ pub fn render(r: &RunReport) -> String {
     let s = &r.run.summary;
     let mut o = headline(r);
     o.push_str("\n\n");
+    // Stale known issues first (the list must not rot), then the known ones that occurred.
+    let known = super::known::block(&s.known);
+    if !known.is_empty() {
+        for l in known.lines() {
+            match l.strip_prefix("  ") {
+                Some(entry) => {
+                    let _ = writeln!(o, "- {}", code(entry));
+                }
+                None => {
+                    let _ = writeln!(o, "{l}");
+                }
+            }
+        }
+        o.push('\n');
+    }
     let _ = writeln!(
         o,
         "Source: Linux {} ({} {}) · started {} · wall {:.0}s · {}",

@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod kcidb;
+pub mod known;
 pub mod markdown;
 pub mod runtime;
 pub mod series;

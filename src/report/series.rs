@@ -170,9 +170,20 @@ pub fn verdict(r: &SeriesResult) -> String {
             r.broken_base.join(", ")
         );
     }
+    let known: Vec<&Finding> = new
+        .iter()
+        .copied()
+        .filter(|f| !f.gating && !f.known.is_empty() && r.fail_on.gates(f.severity))
+        .collect();
     if gating.is_empty() {
         if new.is_empty() {
             format!("PASS: nothing new (--fail-on {policy})")
+        } else if !known.is_empty() {
+            format!(
+                "PASS: {}, {} known (--fail-on {policy})",
+                tally_with(&new, "new "),
+                known.len()
+            )
         } else {
             format!(
                 "PASS: {}, not gated (--fail-on {policy})",
@@ -199,7 +210,9 @@ pub fn grid(r: &SeriesResult) -> String {
         row.extend(s.cells.iter().map(|sc| cell_text(s, sc)));
         t.row(row);
     }
-    let mut out = t.render();
+    // Stale known issues first, then the table.
+    let mut out = super::known::block(&r.known);
+    out.push_str(&t.render());
     let shown: Vec<&Finding> = r
         .findings
         .iter()
@@ -220,6 +233,9 @@ pub fn grid(r: &SeriesResult) -> String {
             f.arches.join(", "),
             diag_line(&f.diagnostic)
         ));
+        for (cell, at) in &f.known {
+            out.push_str(&format!("    known on {cell} ({at})\n"));
+        }
     }
     out.push_str(&format!(
         "\n{} patch(es) on {} ({}), {} cell(s), {:.0}s; results {}\n{}\n",

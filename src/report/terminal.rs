@@ -111,14 +111,26 @@ pub fn table(s: &RunSummary) -> String {
         .col("WARNINGS", Align::Right)
         .col("TIME", Align::Right);
     for c in &s.cells {
+        let known = s.outcome_of(c) == crate::outcome::Outcome::Known;
         t.row(vec![
             c.cell.clone(),
-            c.verdict.to_string(),
+            if known {
+                "known".to_string()
+            } else {
+                c.verdict.to_string()
+            },
             c.errors.to_string(),
             c.warnings.to_string(),
             format!("{:.1}s", c.timings.total_s),
         ]);
         if c.verdict == Verdict::Fail {
+            for i in s.known.covering_cell(&c.cell) {
+                t.text(format!(
+                    "    known issue {}: {}",
+                    i.at,
+                    super::known::why(i)
+                ));
+            }
             for d in c.first_errors(3) {
                 let loc = d.location();
                 if loc.is_empty() {
@@ -130,16 +142,24 @@ pub fn table(s: &RunSummary) -> String {
             t.text(format!("    log: {}", c.dir.join("build.log").display()));
         }
     }
-    let mut out = t.render();
+    // Stale known issues first: they are what needs doing.
+    let mut out = super::known::block(&s.known);
+    out.push_str(&t.render());
     let failed = s
         .cells
         .iter()
-        .filter(|c| c.verdict == Verdict::Fail)
+        .filter(|c| s.outcome_of(c).is_failure())
         .count();
+    let known = s.known.known_cells.len();
     out.push_str(&format!(
-        "{} cell(s), {} failed, wall {:.1}s, source {} ({}), results {}\n",
+        "{} cell(s), {} failed{}, wall {:.1}s, source {} ({}), results {}\n",
         s.cells.len(),
         failed,
+        if known > 0 {
+            format!(", {known} known")
+        } else {
+            String::new()
+        },
         s.wall_s,
         s.source.origin,
         s.source.version,

@@ -179,7 +179,24 @@ pub fn gate(
         .filter(|c| c.result.failed_stage == Some(Stage::Configure))
         .map(|c| c.result.cell.clone())
         .collect();
-    let findings = findings(&steps, plan, opts.fail_on);
+    let mut findings = findings(&steps, plan, opts.fail_on);
+    let arches: BTreeMap<String, String> = plan
+        .cells
+        .iter()
+        .map(|c| (c.id.clone(), c.arch.clone()))
+        .collect();
+    super::mark_known(&mut findings, &plan.known, &arches, opts.fail_on);
+    let subjects: Vec<crate::known::Subject> = steps
+        .iter()
+        .flat_map(|s| &s.cells)
+        .map(|sc| crate::known::Subject {
+            cell: &sc.result.cell,
+            arch: arches.get(&sc.result.cell).map_or("", String::as_str),
+            failed: false,
+            diagnostics: &sc.result.diagnostics,
+        })
+        .collect();
+    let known = crate::known::judge(&plan.known, &subjects);
     Ok(SeriesResult {
         kcross_version: env!("CARGO_PKG_VERSION").to_string(),
         matrix: plan.matrix.clone(),
@@ -190,14 +207,11 @@ pub fn gate(
         last_only: opts.last_only,
         fail_on: opts.fail_on,
         cells: plan.cells.iter().map(|c| c.id.clone()).collect(),
-        arches: plan
-            .cells
-            .iter()
-            .map(|c| (c.id.clone(), c.arch.clone()))
-            .collect(),
+        arches,
         steps,
         findings,
         broken_base,
+        known,
         started_at,
         wall_s: t0.elapsed().as_secs_f64(),
         jobs: opts.jobs,
@@ -254,6 +268,7 @@ fn findings(steps: &[Step], plan: &Plan, fail_on: FailOn) -> Vec<Finding> {
                         cells: vec![cell],
                         gating: kind == ChangeKind::New && fail_on.gates(d.severity),
                         diagnostic: d.clone(),
+                        known: BTreeMap::new(),
                     });
                 }
             }

@@ -17,6 +17,7 @@ pub mod policy;
 use crate::build::CellResult;
 use crate::diag::{Diagnostic, Severity};
 use crate::error::Result;
+use crate::known::KnownIssue;
 use crate::outcome::{HasOutcome, Outcome};
 use crate::source::SourceTree;
 use serde::{Deserialize, Serialize};
@@ -168,6 +169,45 @@ pub struct Finding {
     pub gating: bool,
     /// The diagnostic as the first cell printed it.
     pub diagnostic: Diagnostic,
+    /// Cells where a `[[known]]` entry covers it -> that entry (`at`): a new diagnostic that
+    /// is known does not gate on those cells.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub known: BTreeMap<String, String>,
+}
+
+impl Finding {
+    /// Does this finding fail the gate on `cell`?
+    pub fn gates_on(&self, cell: &str) -> bool {
+        self.gating && self.cells.iter().any(|c| c == cell) && !self.known.contains_key(cell)
+    }
+
+    /// A new diagnostic of a gated severity, known on `cell`.
+    pub fn known_on(&self, cell: &str) -> bool {
+        self.kind == ChangeKind::New && self.known.contains_key(cell)
+    }
+}
+
+/// Mark the findings that `[[known]]` entries cover, cell by cell, and decide `gating`: a new
+/// diagnostic of a gated severity gates unless it is known on every cell it appears on. The
+/// one place the gate applies known issues.
+pub fn mark_known(
+    findings: &mut [Finding],
+    issues: &[KnownIssue],
+    arches: &BTreeMap<String, String>,
+    fail_on: FailOn,
+) {
+    for f in findings {
+        f.known.clear();
+        for c in &f.cells {
+            let arch = arches.get(c).map(String::as_str).unwrap_or("");
+            if let Some(i) = crate::known::covering(issues, c, arch, &f.diagnostic) {
+                f.known.insert(c.clone(), i.at.clone());
+            }
+        }
+        f.gating = f.kind == ChangeKind::New
+            && fail_on.gates(f.severity)
+            && f.cells.iter().any(|c| !f.known.contains_key(c));
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -187,6 +227,10 @@ pub struct SeriesResult {
     pub findings: Vec<Finding>,
     /// Cells whose base does not configure: the gate cannot judge them.
     pub broken_base: Vec<String>,
+    /// The `[[known]]` entries judged on every step's diagnostics (stale: applies to a cell
+    /// of the gate and occurred in no step).
+    #[serde(default)]
+    pub known: crate::known::KnownReport,
     pub started_at: String,
     pub wall_s: f64,
     pub jobs: usize,
@@ -199,12 +243,18 @@ impl SeriesResult {
     }
 
     /// One step on one cell: error when the cell's base cannot be judged, fail when the step
-    /// brought a gated new diagnostic there, else pass.
+    /// brought a gated new diagnostic there, known when what it brought of a gated severity
+    /// is known there, else pass.
     pub fn step_outcome(&self, step: usize, cell: &str) -> Outcome {
         if self.broken_base.iter().any(|c| c == cell) {
             Outcome::Error
-        } else if self.findings_of(step, Some(cell)).any(|f| f.gating) {
+        } else if self.findings_of(step, Some(cell)).any(|f| f.gates_on(cell)) {
             Outcome::Fail
+        } else if self
+            .findings_of(step, Some(cell))
+            .any(|f| f.known_on(cell) && self.fail_on.gates(f.severity))
+        {
+            Outcome::Known
         } else {
             Outcome::Pass
         }

@@ -8,6 +8,7 @@
 //! Every piece of text that is not a literal of this file goes through `escape`.
 
 mod cells;
+mod known;
 
 use super::svg::{self, LineChart, Series};
 use super::Export;
@@ -135,6 +136,7 @@ pub fn render(r: &RunReport) -> String {
         escape(&secs(s.wall_s)),
         escape(&since),
     );
+    known::section(&mut o, r);
     changes_section(&mut o, r, true);
     changes_section(&mut o, r, false);
     grid(&mut o, r);
