@@ -181,7 +181,7 @@ impl Inbox {
         let in_thread = |m: &Message| {
             m.message_id.as_deref() == Some(root.as_str())
                 || m.in_reply_to.as_deref() == Some(root.as_str())
-                || m.references.iter().any(|r| *r == root)
+                || m.references.contains(&root)
         };
         // A message in two files of the mirror counts once.
         let mut seen = std::collections::BTreeSet::new();
