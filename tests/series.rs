@@ -384,11 +384,41 @@ fn real_v5_and_v1_on_the_v5_base() {
     let (code, stdout, stderr, out) = series(
         "series-v5",
         shared_series("pud-v5-with-cover.mbox").to_str().unwrap(),
-        &["--source", &src],
+        &[
+            "--source",
+            &src,
+            "--format",
+            "patchwork",
+            "--patchwork-url",
+            "https://patchwork.example.org",
+        ],
     );
     let all = format!("{stdout}\n{stderr}");
     assert_eq!(code, 0, "{all}");
     let r = load(&out);
+    // Patchwork: every patch succeeds on both cells; stdout holds the requests.
+    let checks = patchwork_checks(&out);
+    assert_eq!(checks.len(), 14, "{all}");
+    assert!(
+        checks.iter().all(|c| c["check"]["state"] == "success"),
+        "{checks:?}"
+    );
+    let requests: Vec<Value> = serde_json::from_str(&stdout).expect("requests on stdout");
+    assert_eq!(
+        requests.iter().filter(|q| q["method"] == "GET").count(),
+        7,
+        "{stdout}"
+    );
+    assert_eq!(
+        requests[0]["url"],
+        "https://patchwork.example.org/api/patches/?msgid=20240812181225.1360970-2-peterx%40redhat.com"
+    );
+    assert!(out.join("latest-series/patchwork-requests.json").is_file());
+    assert!(
+        replies(&out).is_empty(),
+        "a clean series gets no mail: {:?}",
+        replies(&out)
+    );
     assert_eq!(r["steps"].as_array().unwrap().len(), 8, "base + 7: {all}");
     assert!(
         r["findings"]
@@ -411,7 +441,7 @@ fn real_v5_and_v1_on_the_v5_base() {
     let (code, stdout, stderr, out) = series(
         "series-v1-on-v5-base",
         shared_series("pud-v1-with-cover.mbox").to_str().unwrap(),
-        &["--source", &src],
+        &["--source", &src, "--format", "mail"],
     );
     let all = format!("{stdout}\n{stderr}");
     assert_eq!(code, 1, "{all}");
@@ -439,6 +469,82 @@ fn real_v5_and_v1_on_the_v5_base() {
             .contains("conflicting types for ‘pudp_invalidate’")),
         "{all}"
     );
+
+    // Patchwork (from the run's files, as posted): 4/7 fails on powerpc64le, nothing else.
+    let checks = patchwork_checks(&out);
+    assert_eq!(checks.len(), 14);
+    for c in &checks {
+        let fail = c["patch"] == "4/7" && c["cell"] == "powerpc64le-gcc-pud";
+        assert_eq!(
+            c["check"]["state"],
+            if fail { "fail" } else { "success" },
+            "{c}"
+        );
+        assert_eq!(
+            c["check"]["context"],
+            format!("kcross-{}", c["cell"].as_str().unwrap())
+        );
+    }
+    // Mail: one reply, to 4/7, threaded under it; `>>` on exactly the new diagnostics.
+    let mails = replies(&out);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let (name, mail) = &mails[0];
+    assert_eq!(name, "reply-4.eml");
+    assert!(
+        mail.contains("\nIn-Reply-To: <20240621142504.1940209-5-peterx@redhat.com>\n"),
+        "{mail}"
+    );
+    assert!(mail.contains("\nkcross noticed the following build errors:\n"));
+    assert!(mail.contains("\nAll errors (new ones prefixed by >>):\n"));
+    let marked: Vec<&str> = mail.lines().filter_map(|l| l.strip_prefix(">> ")).collect();
+    assert_eq!(marked.len(), new.len(), "{mail}");
+    for f in &new {
+        let d = &f["diagnostic"];
+        let at = format!(
+            "{}:{}:{}: error: {}",
+            d["file"].as_str().unwrap(),
+            d["line"],
+            d["column"],
+            d["message"].as_str().unwrap()
+        );
+        assert!(
+            marked.iter().any(|m| m.starts_with(&at)),
+            "{at} not marked in\n{mail}"
+        );
+    }
+    // The unit's pre-existing -Wshadow warning (arch/powerpc/include/asm/kexec.h, included
+    // from pgtable.c) is there, unmarked.
+    assert!(
+        mail.lines().any(
+            |l| l.starts_with("   arch/powerpc/include/asm/kexec.h:") && l.contains("warning:")
+        ),
+        "{mail}"
+    );
+    // stdout (--format mail) is the same reply, as an mbox.
+    assert!(stdout.starts_with("From kcross "), "{stdout}");
+    assert!(stdout.contains(mail.as_str()));
+}
+
+fn patchwork_checks(out: &Path) -> Vec<Value> {
+    let p = out.join("latest-series/patchwork.json");
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
+}
+
+/// (file name, text) of every reply-*.eml of the latest series run.
+fn replies(out: &Path) -> Vec<(String, String)> {
+    let dir = out.join("latest-series");
+    let mut v: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("reply-") && n.ends_with(".eml"))
+        .map(|n| {
+            let t = std::fs::read_to_string(dir.join(&n)).unwrap();
+            (n, t)
+        })
+        .collect();
+    v.sort();
+    v
 }
 
 /// A series whose second patch writes through a symlink the first one created is refused

@@ -85,6 +85,13 @@ enum Cmd {
         history: Option<PathBuf>,
         #[command(flatten)]
         report: ReportArgs,
+        /// What goes to stdout: the markdown summary, the JSON report, or the robot-style mail
+        /// (the run dir always gets report.html/.md/.json, and mail.eml when a build regressed)
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: nightly::NightlyFormat,
+        /// The mail's From: and Reported-by:
+        #[arg(long, value_name = "ADDRESS", default_value = crate::report::mail::DEFAULT_FROM)]
+        mail_from: String,
     },
     /// Render a recorded run (default: the latest) as HTML, markdown, JSON or KCIDB JSON
     Report {
@@ -190,7 +197,9 @@ fn run(cli: Cli) -> Result<i32> {
             common,
             history,
             report,
-        } => nightly::run(&common, history, &report.options()),
+            format,
+            mail_from,
+        } => nightly::run(&common, history, &report.options(), format, &mail_from),
         Cmd::Report {
             out,
             history,

@@ -50,21 +50,40 @@ pub fn record_nightly(
     })
 }
 
-/// `kcross nightly` after the stages ran: record, compare, render; print the markdown summary
-/// (or the JSON report with `json`) on stdout and where the reports are on stderr. Returns the
-/// exit code: 1 on a regression, 0 otherwise.
+/// What `kcross nightly` prints on stdout.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NightlyFormat {
+    Markdown,
+    Json,
+    /// The robot-style mail (nothing when no build regressed)
+    Mail,
+}
+
+/// `kcross nightly` after the stages ran: record, compare, render (and `mail.eml` when a
+/// build regressed); print the chosen format on stdout and where the reports are on stderr.
+/// Returns the exit code: 1 on a regression, 0 otherwise.
 pub fn nightly(
     lock: &NightlyLock,
     history: &Path,
     run: &RecordedRun,
     opts: &ReportOptions,
-    json: bool,
+    format: NightlyFormat,
+    mail: &crate::report::mail::Options,
 ) -> Result<i32> {
-    let o = record_nightly(lock, history, run, opts)?;
-    if json {
-        print!("{}", Format::Json.render(&o.report));
-    } else {
-        print!("{}", Format::Markdown.render(&o.report));
+    let mut o = record_nightly(lock, history, run, opts)?;
+    let text = crate::report::mail_nightly::render(&o.report, mail);
+    if let Some(t) = &text {
+        let p = run.summary.out_dir.join("mail.eml");
+        crate::atomic::write(&p, t.as_bytes())?;
+        o.files.push(p);
+    }
+    match format {
+        NightlyFormat::Json => print!("{}", Format::Json.render(&o.report)),
+        NightlyFormat::Markdown => print!("{}", Format::Markdown.render(&o.report)),
+        NightlyFormat::Mail => match &text {
+            Some(t) => print!("{t}"),
+            None => eprintln!("kcross: no mail: no build regressed"),
+        },
     }
     eprintln!("kcross: recorded run {} in {}", o.run_id, history.display());
     for f in &o.files {
@@ -75,7 +94,13 @@ pub fn nightly(
 
 /// `kcross nightly`: one at a time per history file (exit 2 otherwise), every stage the matrix
 /// has, then record + compare + reports (report.html, report.md, report.json in the run dir).
-pub fn run(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Result<i32> {
+pub fn run(
+    c: &Common,
+    history: Option<PathBuf>,
+    opts: &ReportOptions,
+    format: NightlyFormat,
+    mail_from: &str,
+) -> Result<i32> {
     let history = history.unwrap_or_else(|| crate::history::default_history_path(&c.out));
     let lock = NightlyLock::acquire(&history)?;
     let l = load(c)?;
@@ -108,5 +133,16 @@ pub fn run(c: &Common, history: Option<PathBuf>, opts: &ReportOptions) -> Result
         Vec::new()
     };
     let run = crate::history::RecordedRun::new(summary, check, runtime);
-    nightly(&lock, &history, &run, opts, c.json)
+    let format = if c.json { NightlyFormat::Json } else { format };
+    let mail = crate::report::mail::Options {
+        from: mail_from.to_string(),
+        base_url: None,
+        cells: l
+            .plan
+            .cells
+            .iter()
+            .map(|cell| (cell.id.clone(), super::series::cell_info(cell)))
+            .collect(),
+    };
+    nightly(&lock, &history, &run, opts, format, &mail)
 }

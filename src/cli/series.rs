@@ -4,16 +4,42 @@
 use super::common::{self as session, Common};
 use crate::error::{Error, Result};
 use crate::report::{self, Export};
-use crate::series::{self, FailOn, GateOptions};
+use crate::series::locate::{self, Located};
+use crate::series::{self, FailOn, GateOptions, SeriesResult};
 use crate::source;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     /// The series: an mbox (mailing-list archive or `git format-patch --stdout`; the cover
     /// letter is skipped), a directory of *.patch files (applied in name order), or a git
-    /// revision range when the source is a git tree
+    /// revision range when the source is a git tree; or a Message-ID, looked up in the
+    /// --inbox mirror (kcross never fetches)
     #[arg(value_name = "SERIES")]
-    pub series: String,
+    pub series: Option<String>,
+    /// Gate what `b4 am -o DIR` wrote: the newest *.mbx there (and its .cover); then the
+    /// only positional argument is the MATRIX
+    #[arg(long, value_name = "DIR")]
+    pub from_b4: Option<PathBuf>,
+    /// A local mailbox mirror for a Message-ID SERIES: a maildir, an mbox, or a directory of
+    /// mbox files (default: $KCROSS_INBOX)
+    #[arg(long, value_name = "DIR")]
+    pub inbox: Option<PathBuf>,
+    /// What goes to stdout (the run dir always gets series.json, junit.xml, report.md,
+    /// patchwork.json and a reply-<n>.eml per patch that brought something new)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SeriesFormat,
+    /// Where the run dirs are published (`<URL>/<run dir name>/`): the checks' target_url
+    /// and the mails' Closes: link (default: file:// paths)
+    #[arg(long, value_name = "URL")]
+    pub patchwork_base_url: Option<String>,
+    /// Also write (and with --format patchwork, print) the REST requests that would post the
+    /// checks to this patchwork (kcross sends nothing)
+    #[arg(long, value_name = "URL")]
+    pub patchwork_url: Option<String>,
+    /// The mails' From: and Reported-by:
+    #[arg(long, value_name = "ADDRESS", default_value = report::mail::DEFAULT_FROM)]
+    pub mail_from: String,
     /// What fails the gate: new errors only, or new errors and new warnings
     #[arg(long, value_enum, default_value = "new-warnings")]
     pub fail_on: FailOnArg,
@@ -23,6 +49,18 @@ pub struct Args {
     /// Benchmark: build every step in a fresh build dir instead of incrementally
     #[arg(long, hide = true)]
     pub from_scratch: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeriesFormat {
+    /// The grid and the verdict
+    Text,
+    /// series.json
+    Json,
+    /// patchwork.json (or, with --patchwork-url, the requests)
+    Patchwork,
+    /// The replies, as one mbox
+    Mail,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +81,23 @@ impl From<FailOnArg> for FailOn {
 /// Run the gate; the exit code is 0 clean, 1 new failures; `Err` (exit 2) for bad input,
 /// including a patch that does not apply (then nothing was built or written).
 pub fn run(args: &Args, c: &Common) -> Result<i32> {
+    // Where the series comes from first: a Message-ID without a mirror costs nothing.
+    let mut c = c.clone();
+    let mut spec = args.series.clone();
+    if args.from_b4.is_some() && spec.is_some() {
+        if c.matrix.is_some() {
+            return Err(Error::Usage(
+                "--from-b4 DIR takes the place of SERIES: give only the MATRIX".into(),
+            ));
+        }
+        c.matrix = spec.take().map(PathBuf::from);
+    }
+    let inbox = args
+        .inbox
+        .clone()
+        .or_else(|| std::env::var_os(locate::INBOX_ENV).map(PathBuf::from));
+    let located = locate::resolve(spec.as_deref(), args.from_b4.as_deref(), inbox.as_deref())?;
+    let c = &c;
     let l = session::load(c)?;
     // Tools first: a missing cross compiler is bad input, found before anything is written.
     session::ensure_tools(&l)?;
@@ -54,7 +109,10 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         });
     }
     let src = session::prepare_source(c, &l)?;
-    let series = series::load(&args.series, &src)?;
+    let series = match located {
+        Located::Spec(s) => series::load(&s, &src)?,
+        Located::Thread(s) => s,
+    };
     eprintln!(
         "kcross: series {}: {} patch(es){}",
         series.origin,
@@ -100,8 +158,119 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         &run_dir.join("report.md"),
         report::series::Markdown.render(&result).as_bytes(),
     )?;
+    let out = interop_files(args, &l.plan, &result)?;
     session::set_latest(&c.out, &run_dir, session::Stage::Series)?;
     let grid = report::series::grid(&result);
-    session::emit(c.json, &result, &grid);
+    let format = if c.json {
+        SeriesFormat::Json
+    } else {
+        args.format
+    };
+    match format {
+        SeriesFormat::Text => print!("{grid}"),
+        SeriesFormat::Json => session::emit(true, &result, &grid),
+        SeriesFormat::Patchwork => {
+            print!("{}", out.requests.as_deref().unwrap_or(&out.checks));
+            eprint!("{grid}");
+        }
+        SeriesFormat::Mail => {
+            print!("{}", out.mbox);
+            if out.mbox.is_empty() {
+                eprintln!("kcross: no mail: no patch brought anything new");
+            }
+            eprint!("{grid}");
+        }
+    }
     Ok(result.exit_code())
+}
+
+/// What the interop formats rendered (already written to the run dir).
+struct Interop {
+    checks: String,
+    requests: Option<String>,
+    mbox: String,
+}
+
+/// patchwork.json, patchwork-requests.json (with --patchwork-url) and the replies, written
+/// atomically into the run dir whatever --format says.
+fn interop_files(args: &Args, plan: &crate::plan::Plan, r: &SeriesResult) -> Result<Interop> {
+    let pw = report::patchwork::Options {
+        base_url: args.patchwork_base_url.clone(),
+    };
+    let checks = report::patchwork::checks(r, &pw);
+    let checks_text = report::patchwork::render(&checks);
+    crate::atomic::write(&r.run_dir.join("patchwork.json"), checks_text.as_bytes())?;
+    let requests = match &args.patchwork_url {
+        Some(url) => {
+            let mut t = serde_json::to_string_pretty(&report::patchwork::requests(&checks, url))
+                .expect("serialisable");
+            t.push('\n');
+            crate::atomic::write(&r.run_dir.join("patchwork-requests.json"), t.as_bytes())?;
+            Some(t)
+        }
+        None => None,
+    };
+    let mail = report::mail::Options {
+        from: args.mail_from.clone(),
+        base_url: args.patchwork_base_url.clone(),
+        cells: plan
+            .cells
+            .iter()
+            .map(|c| (c.id.clone(), cell_info(c)))
+            .collect(),
+    };
+    let replies = report::mail::replies(r, &mail);
+    for m in &replies {
+        crate::atomic::write(&r.run_dir.join(&m.file_name), m.text.as_bytes())?;
+    }
+    Ok(Interop {
+        checks: checks_text,
+        requests,
+        mbox: report::mail::mbox(&replies),
+    })
+}
+
+/// What the mail says of a cell: its config, its compiler's version line, make's variables.
+pub(super) fn cell_info(c: &crate::plan::Cell) -> report::mail::CellInfo {
+    let base = c.config.base.label();
+    let frags: Vec<String> = c
+        .config
+        .fragments
+        .iter()
+        .map(|f| {
+            Path::new(&f.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| f.path.clone())
+        })
+        .collect();
+    let config = if frags.is_empty() {
+        base
+    } else {
+        format!("{base} + {}", frags.join(" "))
+    };
+    let compiler = c
+        .toolchain
+        .requires
+        .first()
+        .and_then(|r| {
+            crate::proc::run_capture(
+                std::process::Command::new(&r.program)
+                    .arg("--version")
+                    .env("LC_ALL", "C"),
+            )
+            .ok()
+        })
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| c.toolchain.family.clone());
+    report::mail::CellInfo {
+        config,
+        compiler,
+        make_vars: c.make_vars(),
+    }
 }

@@ -475,6 +475,9 @@ mod tests {
             author: None,
             origin: "t.patch:1".into(),
             files: crate::series::mbox::touched_files(text),
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
             text: text.into(),
         }
     }
@@ -521,6 +524,7 @@ mod tests {
             kind: super::super::SeriesKind::Directory,
             version: None,
             cover: None,
+            cover_message_id: None,
             skipped: vec![],
             patches: vec![patch(P)],
         };

@@ -19,6 +19,10 @@ pub struct Message {
     pub body: String,
     /// 1-based line of the message's first line in its file.
     pub line: usize,
+    /// `Message-ID`, `In-Reply-To` and `References`, without the angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
 }
 
 /// What a subject says: `[RFC PATCH v5 3/7] mm: foo` -> version 5, 3 of 7, `mm: foo`.
@@ -35,6 +39,12 @@ static FROM_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^From \S+ .*\d{1,2}:\d{2}(:\d{2})?").expect("regex"));
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d+)/(\d+)").expect("regex"));
 static VERSION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bv(\d+)\b").expect("regex"));
+static MSGID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<([^<>\s]+)>").expect("regex"));
+
+/// The message ids in a header value (`<a@b> <c@d>`), without brackets, in order.
+pub fn message_ids(v: &str) -> Vec<String> {
+    MSGID.captures_iter(v).map(|c| c[1].to_string()).collect()
+}
 
 /// Read SERIES: a directory of `*.patch`, an mbox or patch file, or (when the source is a git
 /// tree and no such path exists) a revision range given to `git format-patch`.
@@ -45,7 +55,11 @@ pub fn load(spec: &str, src: &SourceTree) -> Result<Series> {
     }
     if path.is_file() {
         let text = read_text(path)?;
-        let msgs = split_mbox(&text);
+        let mut msgs = split_mbox(&text);
+        // `b4 am` writes the cover letter beside the series, as `<name>.cover`.
+        if let Some(cover) = super::locate::b4_cover(path)? {
+            msgs.insert(0, cover);
+        }
         return from_messages(
             spec,
             SeriesKind::Mbox,
@@ -215,6 +229,11 @@ fn parse_message(lines: &[&str], first_line: usize) -> Message {
         from: get("from").map(|s| decode_rfc2047(&s)),
         body,
         line: first_line,
+        message_id: get("message-id").and_then(|v| message_ids(&v).into_iter().next()),
+        in_reply_to: get("in-reply-to").and_then(|v| message_ids(&v).into_iter().next()),
+        references: get("references")
+            .map(|v| message_ids(&v))
+            .unwrap_or_default(),
     }
 }
 
@@ -266,8 +285,15 @@ pub fn parse_subject(subject: &str) -> SubjectTag {
     }
 }
 
-fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -> Result<Series> {
+/// A series from messages (with the file each came from): the cover letter and replies
+/// are set aside, patches ordered and checked for gaps.
+pub fn from_messages(
+    origin: &str,
+    kind: SeriesKind,
+    msgs: Vec<(Message, String)>,
+) -> Result<Series> {
     let mut cover = None;
+    let mut cover_message_id = None;
     let mut skipped = Vec::new();
     let mut patches: Vec<(SubjectTag, Message, String)> = Vec::new();
     for (m, file) in msgs {
@@ -279,6 +305,7 @@ fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -
         };
         if tag.number.is_some_and(|(n, _)| n == 0) {
             cover = Some(m.subject.clone());
+            cover_message_id = m.message_id.clone();
             continue;
         }
         if tag.is_reply {
@@ -349,6 +376,9 @@ fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -
             author: m.from.clone(),
             origin: format!("{file}:{}", m.line),
             files: touched_files(&m.body),
+            message_id: m.message_id,
+            in_reply_to: m.in_reply_to,
+            references: m.references,
             text: m.body,
         })
         .collect();
@@ -357,6 +387,7 @@ fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -
         kind,
         version,
         cover,
+        cover_message_id,
         skipped,
         patches: list,
     })

@@ -11,6 +11,7 @@
 pub mod apply;
 pub mod compare;
 mod gate;
+pub mod locate;
 pub mod mbox;
 pub mod policy;
 
@@ -48,6 +49,15 @@ pub struct Patch {
     pub origin: String,
     /// Paths the patch touches.
     pub files: Vec<String>,
+    /// The message's `Message-ID`, without the angle brackets (None for a plain diff).
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// Its `In-Reply-To` (without brackets).
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    /// Its `References`, oldest first (without brackets).
+    #[serde(default)]
+    pub references: Vec<String>,
     /// The message body (commit message and diff) given to `git apply`.
     #[serde(skip)]
     pub text: String,
@@ -73,6 +83,9 @@ pub struct Series {
     pub version: Option<u32>,
     /// Subject of the cover letter (`0/N`), when there is one.
     pub cover: Option<String>,
+    /// The cover letter's `Message-ID` (without brackets).
+    #[serde(default)]
+    pub cover_message_id: Option<String>,
     /// Messages that were not patches (replies, messages without a diff).
     pub skipped: Vec<String>,
     pub patches: Vec<Patch>,

@@ -9,6 +9,9 @@ fn patch(index: usize, text: &str) -> Patch {
         author: None,
         origin: format!("t.mbox:{index}"),
         files: crate::series::mbox::touched_files(text),
+        message_id: None,
+        in_reply_to: None,
+        references: vec![],
         text: text.into(),
     }
 }
@@ -19,6 +22,7 @@ fn series(patches: Vec<Patch>) -> Series {
         kind: crate::series::SeriesKind::Mbox,
         version: None,
         cover: None,
+        cover_message_id: None,
         skipped: vec![],
         patches,
     }
