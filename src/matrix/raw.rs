@@ -64,6 +64,9 @@ pub struct TomlRuntime {
     pub timeout: Option<u64>,
     /// Arches to run on (default: every built arch that has a QEMU description).
     pub arches: Option<Vec<Spanned<String>>>,
+    /// KUnit suites to build in and run at boot, by Kconfig symbol (`SLUB_KUNIT_TEST`).
+    #[serde(default)]
+    pub kunit: Vec<Spanned<String>>,
 }
 
 /// lkb-harness style: a list of builds, or `{ "builds": [...] }` (chosen by the first
