@@ -217,7 +217,7 @@ fn kcidb_export_of_a_real_run_validates_with_kcidb_io() {
     let tests = v["tests"].as_array().unwrap();
     let check = tests
         .iter()
-        .find(|t| t["path"] == "check.pud_modify")
+        .find(|t| t["path"] == "kcross.check.pud_modify")
         .expect("the helper verdict as a test");
     assert_eq!(check["status"], "PASS");
     assert_eq!(check["build_id"], b["id"]);

@@ -475,6 +475,8 @@ mod tests {
             author: None,
             origin: "t.patch:1".into(),
             files: crate::series::mbox::touched_files(text),
+            message_id: None,
+            sha256: String::new(),
             text: text.into(),
         }
     }

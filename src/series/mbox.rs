@@ -19,6 +19,11 @@ pub struct Message {
     pub body: String,
     /// 1-based line of the message's first line in its file.
     pub line: usize,
+    /// The `Message-ID` header, without its angle brackets.
+    pub message_id: Option<String>,
+    /// The message's exact text, from its `From ` separator line to the next one (a
+    /// `git format-patch` file's content): what KCIDB's `patchset_hash` hashes.
+    pub raw: String,
 }
 
 /// What a subject says: `[RFC PATCH v5 3/7] mm: foo` -> version 5, 3 of 7, `mm: foo`.
@@ -139,12 +144,16 @@ pub fn split_mbox(text: &str) -> Vec<Message> {
         }
     }
     if starts.is_empty() {
-        return vec![parse_message(&lines, 1)];
+        let mut m = parse_message(&lines, 1);
+        m.raw = text.to_string();
+        return vec![m];
     }
     let mut out = Vec::new();
     for (k, &s) in starts.iter().enumerate() {
         let end = starts.get(k + 1).copied().unwrap_or(lines.len());
-        out.push(parse_message(&lines[s + 1..end], s + 2));
+        let mut m = parse_message(&lines[s + 1..end], s + 2);
+        m.raw = lines[s..end].concat();
+        out.push(m);
     }
     out
 }
@@ -215,6 +224,13 @@ fn parse_message(lines: &[&str], first_line: usize) -> Message {
         from: get("from").map(|s| decode_rfc2047(&s)),
         body,
         line: first_line,
+        message_id: get("message-id").map(|v| {
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        }),
+        raw: String::new(),
     }
 }
 
@@ -268,6 +284,7 @@ pub fn parse_subject(subject: &str) -> SubjectTag {
 
 fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -> Result<Series> {
     let mut cover = None;
+    let mut cover_message_id = None;
     let mut skipped = Vec::new();
     let mut patches: Vec<(SubjectTag, Message, String)> = Vec::new();
     for (m, file) in msgs {
@@ -279,6 +296,7 @@ fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -
         };
         if tag.number.is_some_and(|(n, _)| n == 0) {
             cover = Some(m.subject.clone());
+            cover_message_id = m.message_id.clone();
             continue;
         }
         if tag.is_reply {
@@ -349,6 +367,8 @@ fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -
             author: m.from.clone(),
             origin: format!("{file}:{}", m.line),
             files: touched_files(&m.body),
+            message_id: m.message_id.clone(),
+            sha256: sha256_hex(m.raw.as_bytes()),
             text: m.body,
         })
         .collect();
@@ -357,9 +377,18 @@ fn from_messages(origin: &str, kind: SeriesKind, msgs: Vec<(Message, String)>) -
         kind,
         version,
         cover,
+        cover_message_id,
         skipped,
         patches: list,
     })
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Paths a patch reads or writes (relative to the tree top, `a/` `b/` stripped).

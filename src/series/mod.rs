@@ -46,6 +46,13 @@ pub struct Patch {
     pub origin: String,
     /// Paths the patch touches.
     pub files: Vec<String>,
+    /// Its `Message-ID` (without `<>`), when it came from a mail.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// sha256 (hex) of the patch as given: its mbox message from the `From ` line, or its
+    /// file (KCIDB's `patchset_hash` is over these).
+    #[serde(default)]
+    pub sha256: String,
     /// The message body (commit message and diff) given to `git apply`.
     #[serde(skip)]
     pub text: String,
@@ -71,6 +78,9 @@ pub struct Series {
     pub version: Option<u32>,
     /// Subject of the cover letter (`0/N`), when there is one.
     pub cover: Option<String>,
+    /// The cover letter's Message-ID (without `<>`), when it has one.
+    #[serde(default)]
+    pub cover_message_id: Option<String>,
     /// Messages that were not patches (replies, messages without a diff).
     pub skipped: Vec<String>,
     pub patches: Vec<Patch>,
