@@ -104,7 +104,7 @@ pub fn list(history: &Path, matrix: Option<&str>, json: bool) -> Result<i32> {
 }
 
 /// `kcross report --from DIR --format kcidb`: export a results directory that the history
-/// does not hold: a `kcross series` run (`result.json`: the series applied, its patches'
+/// does not hold: a `kcross series` run (`series.json`: the series applied, its patches'
 /// hashes and Message-IDs, every step per cell) or a build run with its boots
 /// (`summary.json` and, when booted, `runtime.json`: runtime tests and KUnit cases). DIR may
 /// be the `--out` directory: its `latest` run is taken.
@@ -143,9 +143,9 @@ pub fn export_dir(
     let parse_err = |name: &str, e: serde_json::Error| {
         Error::input(run_dir.join(name).display().to_string(), e.to_string())
     };
-    let run = if let Some(text) = read("result.json")? {
+    let run = if let Some(text) = read("series.json")? {
         let s: crate::series::SeriesResult =
-            serde_json::from_str(&text).map_err(|e| parse_err("result.json", e))?;
+            serde_json::from_str(&text).map_err(|e| parse_err("series.json", e))?;
         crate::history::rows::from_series(&s)
     } else if let Some(text) = read("summary.json")? {
         let summary: crate::build::RunSummary =
@@ -162,7 +162,7 @@ pub fn export_dir(
     } else {
         return Err(Error::input(
             run_dir.display().to_string(),
-            "no result.json (a series run) or summary.json (a build run) here",
+            "no series.json (a series run) or summary.json (a build run) here",
         ));
     };
     let k = crate::report::kcidb::Kcidb {

@@ -1,6 +1,7 @@
 //! Matrix loading: native TOML (`matrices/*.toml`) or lkb-harness JSON, validated against the
 //! toolchain registry into one checked `Matrix`. Every error names file:line:col.
 
+mod kunit;
 mod raw;
 
 use crate::error::{Error, Result};
@@ -43,7 +44,7 @@ pub struct RuntimeSpec {
     /// canonical arch names; empty = every arch with a QEMU description
     pub arches: Vec<String>,
     /// KUnit suites' Kconfig symbols (without `CONFIG_`): every cell is built with
-    /// `CONFIG_KUNIT=y` and each of them (one more fragment, [`kunit_fragment`]).
+    /// `CONFIG_KUNIT=y` and each of them (one more fragment, `kunit::fragment`).
     #[serde(default)]
     pub kunit: Vec<String>,
 }
@@ -223,7 +224,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         return Err(Error::input(origin, "the matrix has no [[build]] entries"));
     }
     let d = &m.defaults;
-    let kunit = kunit_symbols(m.runtime.as_ref(), &sp)?;
+    let kunit = kunit::symbols(m.runtime.as_ref(), &sp)?;
     let mut builds = Vec::new();
     for b in &m.build {
         let entry_at = at(origin, text, b.span());
@@ -270,7 +271,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             .clone()
             .unwrap_or_else(|| config_label(&base, &fragments));
         if !kunit.is_empty() {
-            fragments.push(kunit_fragment(origin, &kunit)?);
+            fragments.push(kunit::fragment(origin, &kunit)?);
             if b.name.is_none() {
                 label.push_str("+kunit");
             }
@@ -341,42 +342,6 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         check_objects,
         runtime,
     })
-}
-
-/// `[runtime] kunit`: Kconfig symbols, `CONFIG_` optional, each `[A-Z0-9_]+`.
-fn kunit_symbols(
-    r: Option<&raw::TomlRuntime>,
-    sp: &dyn Fn(&Spanned<String>) -> String,
-) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for s in r.map(|r| r.kunit.as_slice()).unwrap_or_default() {
-        let sym = s.get_ref().strip_prefix("CONFIG_").unwrap_or(s.get_ref());
-        if sym.is_empty()
-            || !sym
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(Error::input(
-                sp(s),
-                format!(
-                    "[runtime] kunit: `{}` is not a Kconfig symbol (e.g. SLUB_KUNIT_TEST)",
-                    s.get_ref()
-                ),
-            ));
-        }
-        out.push(sym.to_string());
-    }
-    Ok(out)
-}
-
-/// The fragment `[runtime] kunit` adds to every cell: `CONFIG_KUNIT=y`, then each symbol
-/// `=y`, one per line, in the matrix's order (its text is part of the config key).
-pub fn kunit_fragment(origin: &str, symbols: &[String]) -> Result<Fragment> {
-    let mut text = String::from("CONFIG_KUNIT=y\n");
-    for s in symbols {
-        text.push_str(&format!("CONFIG_{s}=y\n"));
-    }
-    Fragment::parse(&format!("{origin} [runtime] kunit"), &text)
 }
 
 fn stem(origin: &str) -> String {

@@ -523,6 +523,7 @@ mod tests {
             kind: super::super::SeriesKind::Directory,
             version: None,
             cover: None,
+            cover_message_id: None,
             skipped: vec![],
             patches: vec![patch(P)],
         };
