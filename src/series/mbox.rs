@@ -600,6 +600,22 @@ From a@b Mon Aug 12 18:12:18 2024\nSubject: [PATCH 3/3] c\n\n--- a/x\n+++ b/x\n@
         );
         assert_eq!(s.patches[2].subject, "mm/powerpc: Add missing pud helpers");
         assert_eq!(s.patches[0].files, ["drivers/dax/device.c"]);
+        // KCIDB's checkout names the series by its cover letter's Message-ID; each patch's
+        // hash is over its message from the `From ` line (a format-patch file's content)
+        assert_eq!(
+            s.cover_message_id.as_deref(),
+            Some("20240812181225.1360970-1-peterx@redhat.com")
+        );
+        assert_eq!(
+            s.patches[0].message_id.as_deref(),
+            Some("20240812181225.1360970-2-peterx@redhat.com")
+        );
+        let second = text.find("\nFrom ").unwrap() + 1;
+        let third = second + text[second..].find("\nFrom ").unwrap() + 1;
+        assert_eq!(
+            s.patches[0].sha256,
+            sha256_hex(&text.as_bytes()[second..third])
+        );
     }
 
     #[test]
