@@ -30,6 +30,7 @@ static const struct test tests[] = {
 	{ "boot", test_boot },
 	{ "devdax-pud-mprotect", test_devdax_pud_mprotect },
 	{ "selftest-fail", test_selftest_fail },
+	{ "kunit", test_kunit },
 };
 
 static void out(const char *s, size_t n)

@@ -24,3 +24,13 @@ int test_selftest_fail(struct outcome *o)
 	diag("this test always fails: it checks that a failing guest test is reported");
 	return fail(o, "deliberate failure (selftest)");
 }
+
+/* The kernel runs its built-in KUnit suites before init and prints their KTAP; kcross reads
+ * that from the console. This only says whether the kernel has KUnit at all. */
+int test_kunit(struct outcome *o)
+{
+	if (access("/sys/module/kunit", F_OK) != 0)
+		return skip(o, "the kernel has no KUnit (no /sys/module/kunit: CONFIG_KUNIT is off)");
+	diag("the kernel ran its built-in KUnit suites before init; their KTAP is on the console");
+	return V_PASS;
+}

@@ -8,7 +8,13 @@ pub struct GuestTest {
     pub description: &'static str,
     /// Boots with the arch's nvdimm attached (a fresh sparse backing file).
     pub needs_nvdimm: bool,
+    /// Judged by the kernel's own KUnit KTAP on the console (before init), into suites and
+    /// cases; booted with [`KUNIT_KERNEL_ARGS`].
+    pub kunit: bool,
 }
+
+/// Kernel arguments of a KUnit boot: run the built-in suites at boot.
+pub const KUNIT_KERNEL_ARGS: &[&str] = &["kunit.enable=1"];
 
 /// Every guest test (the names guest/init.c dispatches on).
 pub const TESTS: &[GuestTest] = &[
@@ -16,16 +22,25 @@ pub const TESTS: &[GuestTest] = &[
         name: "devdax-pud-mprotect",
         description: "device-dax with 1 GiB alignment on an nvdimm, PUD-mapped (3 faults for 3 GiB), then mprotect() of 1 GiB ranges: the PUDs are kept (no fault to use them again), a write to the PROT_READ GiB and a read of the PROT_NONE GiB get SIGSEGV, the data stays, no \"bad pud\"",
         needs_nvdimm: true,
+        kunit: false,
     },
     GuestTest {
         name: "boot",
         description: "the kernel boots into kcross's init, with /proc and /sys",
         needs_nvdimm: false,
+        kunit: false,
     },
     GuestTest {
         name: "selftest-fail",
         description: "always fails (checks that a failing guest test is reported as failed)",
         needs_nvdimm: false,
+        kunit: false,
+    },
+    GuestTest {
+        name: "kunit",
+        description: "the kernel's built-in KUnit suites (the matrix's `[runtime] kunit` symbols), run at boot: their KTAP from the console, per suite and case (the guest only checks the kernel has KUnit)",
+        needs_nvdimm: false,
+        kunit: true,
     },
 ];
 

@@ -642,6 +642,8 @@ fn hostile_text_comes_out_escaped() {
     b.patches.push(PatchRow {
         id: "0001".into(),
         subject: "[PATCH] mm: <script>alert(2)</script> & friends".into(),
+        sha256: None,
+        message_id: None,
     });
     b.check[0].evidence = "<iframe src=//evil>".into();
     b.runtime[0].detail = "'\"><script>alert(7)</script>".into();
@@ -707,6 +709,8 @@ fn a_recorded_run_reads_back_exactly() {
     run.patches.push(PatchRow {
         id: "abc123".into(),
         subject: "mm/mprotect: fix dax puds".into(),
+        sha256: None,
+        message_id: None,
     });
     run.summary.cells[1].image = Some("/b/arch/powerpc/boot/zImage".into());
     run.summary.cells[2].verdict = Verdict::Skipped;
@@ -853,6 +857,8 @@ fn eight_constructed_nights_render_as_well_formed_html() {
             run.patches.push(PatchRow {
                 id: "f6a7d3a1".into(),
                 subject: "mm/mprotect: use pudp_invalidate_ad() for dax puds".into(),
+                sha256: None,
+                message_id: None,
             });
         }
         last = h.record(&run).unwrap();

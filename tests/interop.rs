@@ -217,7 +217,7 @@ fn kcidb_export_of_a_real_run_validates_with_kcidb_io() {
     let tests = v["tests"].as_array().unwrap();
     let check = tests
         .iter()
-        .find(|t| t["path"] == "check.pud_modify")
+        .find(|t| t["path"] == "kcross.check.pud_modify")
         .expect("the helper verdict as a test");
     assert_eq!(check["status"], "PASS");
     assert_eq!(check["build_id"], b["id"]);
@@ -277,4 +277,99 @@ fn kcidb_export_of_a_real_run_validates_with_kcidb_io() {
         .arg(&out));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--kcidb-origin"), "{err}");
+}
+
+/// A real series run (tests/fixtures/series/pud-test.mbox on its objects matrix, x86_64 and
+/// powerpc64le) exported with `report --from`: kcidb-io validates it, the checkout's
+/// `patchset_hash` is KCIDB's recipe over the four patch messages (`sha256sum *.patch | cut
+/// -c-64 | sha256sum`, computed here by sha256sum itself), and each step is a test per cell:
+/// patch 1 fails on powerpc64le only, patch 3 (an unused variable) on both.
+#[test]
+fn kcidb_export_of_a_real_series_run_validates_with_kcidb_io() {
+    let fx = common::repo().join("tests/fixtures/series");
+    let mbox = fx.join("pud-test.mbox");
+    let out = out_dir("kcidb-series");
+    let (code, stdout, stderr) = run(kcross()
+        .arg("series")
+        .arg(&mbox)
+        .arg(fx.join("matrix.toml"))
+        .arg("--out")
+        .arg(&out)
+        .args(["-j", "2"]));
+    assert_eq!(code, 1, "the series has new errors: {stdout}\n{stderr}");
+    let d = tempfile::tempdir().unwrap();
+    let doc = d.path().join("series.kcidb.json");
+    let (code, _, err) = run(kcross()
+        .args(["report", "--format", "kcidb", "--from"])
+        .arg(&out)
+        .arg("-o")
+        .arg(&doc));
+    assert_eq!(code, 0, "{err}");
+    let (code, o, e) = kcidb_validate(&doc);
+    assert_eq!(code, 0, "kcidb-io rejects the export:\n{o}\n{e}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&doc).unwrap()).unwrap();
+
+    // The patches as format-patch files: each message of the mbox from its `From ` line,
+    // the cover letter (0/4) left out.
+    let text = std::fs::read_to_string(&mbox).unwrap();
+    let starts: Vec<usize> = text
+        .match_indices("From 0000000000000000000000000000000000000000 ")
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || text[..i].ends_with("\n\n"))
+        .collect();
+    assert_eq!(starts.len(), 5);
+    for (k, w) in starts
+        .windows(2)
+        .chain([&[starts[4], text.len()][..]])
+        .enumerate()
+    {
+        if k > 0 {
+            std::fs::write(d.path().join(format!("{k}.patch")), &text[w[0]..w[1]]).unwrap();
+        }
+    }
+    let sha = |args: &[String]| {
+        let o = Command::new("sha256sum")
+            .current_dir(d.path())
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let files: Vec<String> = (1..=4).map(|k| format!("{k}.patch")).collect();
+    let list: String = sha(&files)
+        .lines()
+        .map(|l| format!("{}\n", &l[..64]))
+        .collect();
+    std::fs::write(d.path().join("list"), list).unwrap();
+    let expected = sha(&["list".to_string()])[..64].to_string();
+    let c = &v["checkouts"][0];
+    assert_eq!(c["patchset_hash"], expected.as_str(), "{c:#}");
+    assert!(
+        c.get("message_id").is_none(),
+        "the fixture's messages have no Message-ID"
+    );
+
+    let builds = v["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 2);
+    let status = |arch: &str, path: &str| {
+        let b = builds
+            .iter()
+            .find(|b| b["architecture"] == arch)
+            .unwrap_or_else(|| panic!("no {arch} build"));
+        v["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["build_id"] == b["id"] && t["path"] == path)
+            .map(|t| t["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {path} on {arch}"))
+    };
+    assert_eq!(status("powerpc64le", "kcross.series.1-of-4"), "FAIL");
+    assert_eq!(status("x86_64", "kcross.series.1-of-4"), "PASS");
+    assert_eq!(status("powerpc64le", "kcross.series.2-of-4"), "PASS");
+    for arch in ["x86_64", "powerpc64le"] {
+        assert_eq!(status(arch, "kcross.series.3-of-4"), "FAIL", "{arch}");
+        assert_eq!(status(arch, "kcross.series.4-of-4"), "PASS", "{arch}");
+    }
 }

@@ -115,6 +115,10 @@ enum Cmd {
         /// List the recorded runs instead (with --format json: as JSON)
         #[arg(long)]
         list: bool,
+        /// Export this results directory instead of a recorded run (--format kcidb): a
+        /// `kcross series` run, or a build run with its boots (an --out dir: its latest run)
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["run", "list"])]
+        from: Option<PathBuf>,
         /// The KCIDB origin of --format kcidb (its IDs are `<origin>:<sha256>`; [a-z0-9_]+)
         #[arg(long, default_value = crate::report::kcidb::DEFAULT_ORIGIN)]
         kcidb_origin: String,
@@ -208,11 +212,14 @@ fn run(cli: Cli) -> Result<i32> {
             format,
             output,
             list,
+            from,
             kcidb_origin,
             report,
         } => {
             let history = history.unwrap_or_else(|| crate::history::default_history_path(&out));
-            if list {
+            if let Some(dir) = from {
+                report::export_dir(&dir, format, output.as_deref(), &kcidb_origin)
+            } else if list {
                 report::list(&history, matrix.as_deref(), format == Format::Json)
             } else {
                 report::report_with_origin(

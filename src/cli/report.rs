@@ -102,3 +102,80 @@ pub fn list(history: &Path, matrix: Option<&str>, json: bool) -> Result<i32> {
     print!("{}", t.render());
     Ok(0)
 }
+
+/// `kcross report --from DIR --format kcidb`: export a results directory that the history
+/// does not hold: a `kcross series` run (`series.json`: the series applied, its patches'
+/// hashes and Message-IDs, every step per cell) or a build run with its boots
+/// (`summary.json` and, when booted, `runtime.json`: runtime tests and KUnit cases). DIR may
+/// be the `--out` directory: its `latest` run is taken.
+pub fn export_dir(
+    dir: &Path,
+    format: Format,
+    out: Option<&Path>,
+    kcidb_origin: &str,
+) -> Result<i32> {
+    if format != Format::Kcidb {
+        return Err(Error::Usage(format!(
+            "--from {}: only --format kcidb renders a results directory (the other formats \
+             render a recorded run: see --list)",
+            dir.display()
+        )));
+    }
+    if !crate::report::kcidb::valid_origin(kcidb_origin) {
+        return Err(Error::Usage(format!(
+            "--kcidb-origin {kcidb_origin:?}: a KCIDB origin is lowercase letters, digits and _"
+        )));
+    }
+    let run_dir = if dir.join("latest").exists() {
+        dir.join("latest")
+    } else {
+        dir.to_path_buf()
+    };
+    let read = |name: &str| -> Result<Option<String>> {
+        let p = run_dir.join(name);
+        if !p.is_file() {
+            return Ok(None);
+        }
+        std::fs::read_to_string(&p)
+            .map(Some)
+            .map_err(|e| Error::input(p.display().to_string(), e.to_string()))
+    };
+    let parse_err = |name: &str, e: serde_json::Error| {
+        Error::input(run_dir.join(name).display().to_string(), e.to_string())
+    };
+    let run = if let Some(text) = read("series.json")? {
+        let s: crate::series::SeriesResult =
+            serde_json::from_str(&text).map_err(|e| parse_err("series.json", e))?;
+        crate::history::rows::from_series(&s)
+    } else if let Some(text) = read("summary.json")? {
+        let summary: crate::build::RunSummary =
+            serde_json::from_str(&text).map_err(|e| parse_err("summary.json", e))?;
+        let runtime = match read("runtime.json")? {
+            Some(t) => {
+                let rt: crate::runtime::RuntimeSummary =
+                    serde_json::from_str(&t).map_err(|e| parse_err("runtime.json", e))?;
+                crate::history::rows::from_runtime(&rt)
+            }
+            None => Vec::new(),
+        };
+        crate::history::RecordedRun::new(summary, Vec::new(), runtime)
+    } else {
+        return Err(Error::input(
+            run_dir.display().to_string(),
+            "no series.json (a series run) or summary.json (a build run) here",
+        ));
+    };
+    let k = crate::report::kcidb::Kcidb {
+        origin: kcidb_origin.to_string(),
+    };
+    let mut text = serde_json::to_string_pretty(&k.document(&run)).unwrap_or_default();
+    text.push('\n');
+    match out {
+        None => print!("{text}"),
+        Some(p) => {
+            crate::atomic::write(p, text.as_bytes())?;
+            eprintln!("kcross: wrote {}", p.display());
+        }
+    }
+    Ok(0)
+}

@@ -85,6 +85,8 @@ fn run(cells: Vec<CellResult>) -> RecordedRun {
         check: vec![],
         runtime: vec![],
         patches: vec![],
+        steps: vec![],
+        message_id: None,
         log_tails: Default::default(),
     }
 }

@@ -71,6 +71,24 @@ pub struct PatchRow {
     /// Commit id, message-id or file name.
     pub id: String,
     pub subject: String,
+    /// sha256 (hex) of the patch's content, when known (a series run's export; the history
+    /// keeps no patch content).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Its Message-ID (without `<>`), when it came from a mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// One step of a series gate on one cell (a series run's export; not in the history).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepRow {
+    pub cell: String,
+    /// `1/4`
+    pub label: String,
+    pub outcome: Outcome,
+    /// The step's new diagnostics, one per line.
+    pub detail: String,
 }
 
 /// Everything one run records.
@@ -83,6 +101,12 @@ pub struct RecordedRun {
     pub runtime: Vec<RuntimeRow>,
     #[serde(default)]
     pub patches: Vec<PatchRow>,
+    /// A series run's steps (every step after the base, per cell).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepRow>,
+    /// The series' Message-ID (its cover letter's, else its first patch's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
     /// Cell id -> the last lines of its build log (configure log when configure failed).
     #[serde(default)]
     pub log_tails: BTreeMap<String, String>,
@@ -117,6 +141,8 @@ impl RecordedRun {
             check,
             runtime,
             patches: Vec::new(),
+            steps: Vec::new(),
+            message_id: None,
             log_tails,
         }
     }

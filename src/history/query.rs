@@ -253,6 +253,8 @@ impl History {
                 Ok(PatchRow {
                     id: r.get(0)?,
                     subject: r.get(1)?,
+                    sha256: None,
+                    message_id: None,
                 })
             },
         )?;
@@ -261,6 +263,8 @@ impl History {
             check,
             runtime,
             patches,
+            steps: Vec::new(),
+            message_id: None,
             log_tails,
         })
     }

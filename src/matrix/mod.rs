@@ -3,6 +3,7 @@
 
 pub mod known;
 mod makevars;
+mod kunit;
 mod raw;
 
 use makevars::check_make_arg;
@@ -46,6 +47,10 @@ pub struct RuntimeSpec {
     pub timeout_s: u64,
     /// canonical arch names; empty = every arch with a QEMU description
     pub arches: Vec<String>,
+    /// KUnit suites' Kconfig symbols (without `CONFIG_`): every cell is built with
+    /// `CONFIG_KUNIT=y` and each of them (one more fragment, `kunit::fragment`).
+    #[serde(default)]
+    pub kunit: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -198,6 +203,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         return Err(Error::input(origin, "the matrix has no [[build]] entries"));
     }
     let d = &m.defaults;
+    let kunit = kunit::symbols(m.runtime.as_ref(), &sp)?;
     let mut builds = Vec::new();
     for b in &m.build {
         let entry_at = at(origin, text, b.span());
@@ -239,10 +245,16 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             check_make_arg(a.get_ref(), &sp(a))?;
             make_args.push(a.get_ref().clone());
         }
-        let label = b
+        let mut label = b
             .name
             .clone()
             .unwrap_or_else(|| config_label(&base, &fragments));
+        if !kunit.is_empty() {
+            fragments.push(kunit::fragment(origin, &kunit)?);
+            if b.name.is_none() {
+                label.push_str("+kunit");
+            }
+        }
         builds.push(Build {
             at: entry_at,
             name: b.name.clone(),
@@ -295,6 +307,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
                 tests,
                 timeout_s: r.timeout.unwrap_or(300),
                 arches,
+                kunit: kunit.clone(),
             })
         }
     };

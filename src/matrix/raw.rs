@@ -67,6 +67,9 @@ pub struct TomlRuntime {
     pub timeout: Option<u64>,
     /// Arches to run on (default: every built arch that has a QEMU description).
     pub arches: Option<Vec<Spanned<String>>>,
+    /// KUnit suites to build in and run at boot, by Kconfig symbol (`SLUB_KUNIT_TEST`).
+    #[serde(default)]
+    pub kunit: Vec<Spanned<String>>,
 }
 
 /// A `[[known]]` entry as written: a `fingerprint`, or a `file` and/or a message `pattern`;

@@ -2,13 +2,16 @@
 //! KCIDB's I/O schema v5.3 (the latest PyPI's `kcidb-io` validates), ready for
 //! `kcidb-submit`. kcross never submits it itself.
 //!
-//! - one checkout: the source (tree name, version, tarball hash prefix or git commit) and
-//!   `patchset_hash` (empty: no patches applied; omitted when patches were applied, since the
-//!   history keeps their ids, not their content, and KCIDB's hash is over the content);
+//! - one checkout: the source (tree name, version, tarball hash prefix or git commit),
+//!   `patchset_hash` (empty: no patches applied; over the patches' sha256s for a series run;
+//!   omitted for a recorded run with patches, since the history keeps no patch content) and
+//!   a series' `message_id` (its cover letter's, else its first patch's);
 //! - a build per cell: architecture, compiler with its version (the build dir's
 //!   `CONFIG_CC_VERSION_TEXT`, when the build dir still exists), config, command, duration,
 //!   status, log excerpt, output files;
-//! - tests: runtime tests (`runtime.<test>`) and helper-check verdicts (`check.<helper>`);
+//! - tests: runtime tests (`kcross.boot.<test>`), KUnit cases (`kunit.<suite>.<case>`),
+//!   helper-check verdicts (`kcross.check.<helper>`) and a series' steps per cell
+//!   (`kcross.series.<k>-of-<n>`);
 //! - an issue per diagnostic fingerprint, and an incident per (diagnostic, build).
 //!
 //! IDs are deterministic: `<origin>:<sha256 hex of the identifying fields>`.
@@ -81,7 +84,7 @@ impl Kcidb {
             let build_id = self.id(&["build", &checkout_id, &c.cell]);
             builds.push(self.build(run, c, &checkout_id, &build_id));
             for r in run.runtime_for(&c.cell) {
-                let path = format!("runtime.{}", path_part(&r.test));
+                let path = runtime_path(&r.test);
                 let mut t = self.test(&build_id, &path, r.outcome, &r.detail);
                 if let Some(d) = r.duration_s {
                     t["duration"] = json!(d);
@@ -90,9 +93,18 @@ impl Kcidb {
                 tests.push(t);
             }
             for r in run.checks_for(&c.cell) {
-                let path = format!("check.{}", path_part(&r.helper));
+                let path = format!("kcross.check.{}", path_part(&r.helper));
                 let mut t = self.test(&build_id, &path, r.outcome, &r.evidence);
                 t["misc"] = json!({ "verdict": r.verdict });
+                tests.push(t);
+            }
+            for st in run.steps.iter().filter(|st| st.cell == c.cell) {
+                let path = format!(
+                    "kcross.series.{}",
+                    path_part(&st.label.replace('/', "-of-"))
+                );
+                let mut t = self.test(&build_id, &path, st.outcome, &st.detail);
+                t["misc"] = json!({ "step": st.label });
                 tests.push(t);
             }
             for d in &c.diagnostics {
@@ -151,12 +163,22 @@ impl Kcidb {
         }
         if run.patches.is_empty() {
             c.insert("patchset_hash".into(), json!(patchset_hash::<&[u8]>(&[])));
+        } else if let Some(hashes) = run
+            .patches
+            .iter()
+            .map(|p| p.sha256.as_deref())
+            .collect::<Option<Vec<&str>>>()
+        {
+            c.insert("patchset_hash".into(), json!(patchset_hash_of(&hashes)));
         }
-        if let Some(p) = run.patches.iter().find(|p| p.id.contains('@')) {
-            c.insert(
-                "message_id".into(),
-                json!(p.id.trim_matches(|ch| ch == '<' || ch == '>')),
-            );
+        let message_id = run.message_id.clone().or_else(|| {
+            run.patches
+                .iter()
+                .find(|p| p.id.contains('@'))
+                .map(|p| p.id.trim_matches(|ch| ch == '<' || ch == '>').to_string())
+        });
+        if let Some(m) = message_id {
+            c.insert("message_id".into(), json!(m));
         }
         c.insert(
             "misc".into(),
@@ -258,15 +280,36 @@ impl Export<RunReport> for Kcidb {
 /// "" when there are none. The history keeps no patch content, so recorded runs (which
 /// today never carry patches) export "" and a run with patches omits the field.
 pub fn patchset_hash<T: AsRef<[u8]>>(patches: &[T]) -> String {
-    if patches.is_empty() {
+    let inner: Vec<String> = patches
+        .iter()
+        .map(|p| hex(&Sha256::digest(p.as_ref())))
+        .collect();
+    patchset_hash_of(&inner)
+}
+
+/// `patchset_hash` from the patches' own sha256 hex digests, in order of application.
+pub fn patchset_hash_of<T: AsRef<str>>(sha256s: &[T]) -> String {
+    if sha256s.is_empty() {
         return String::new();
     }
     let mut outer = Sha256::new();
-    for p in patches {
-        outer.update(hex(&Sha256::digest(p.as_ref())).as_bytes());
+    for h in sha256s {
+        outer.update(h.as_ref().as_bytes());
         outer.update(b"\n");
     }
     hex(&outer.finalize())
+}
+
+/// A test's dotted path: a KUnit case's row (`kunit.<suite>.<case>`) as is, component by
+/// component; any other runtime test as `kcross.boot.<test>`.
+fn runtime_path(test: &str) -> String {
+    match test.strip_prefix("kunit.") {
+        Some(rest) => match rest.split_once('.') {
+            Some((suite, case)) => format!("kunit.{}.{}", path_part(suite), path_part(case)),
+            None => format!("kunit.{}", path_part(rest)),
+        },
+        None => format!("kcross.boot.{}", path_part(test)),
+    }
 }
 
 /// `CONFIG_CC_VERSION_TEXT` of a build dir's `.config`: the compiler and its version, as

@@ -27,6 +27,42 @@ pub fn one_line(r: &BootResult) -> String {
 
 /// The results table: per cell and test, the test's findings and kcross's workarounds,
 /// and for failures the reason, the KTAP line and the complaints.
+/// A KUnit run as table lines: `kunit <suite>: <n> ok, <n> failed, <n> skipped`, then each
+/// case that did not pass with its reason.
+fn kunit_lines(k: &crate::runtime::kunit::KunitRun) -> Vec<String> {
+    use crate::runtime::ktap::KtapStatus;
+    let mut out = Vec::new();
+    for s in &k.suites {
+        let n = |st: KtapStatus| s.subtests.iter().filter(|c| c.status == st).count();
+        out.push(format!(
+            "    kunit {}: {} ok, {} failed, {} skipped{}",
+            s.name,
+            n(KtapStatus::Ok),
+            n(KtapStatus::NotOk) + n(KtapStatus::Missing),
+            n(KtapStatus::Skip),
+            if s.status == KtapStatus::Missing {
+                " (the output ends inside it)"
+            } else {
+                ""
+            }
+        ));
+    }
+    for c in k.cases() {
+        if c.case.status != KtapStatus::Ok {
+            out.push(format!(
+                "      {}.{}: {}",
+                c.suite,
+                c.name(),
+                c.reason().unwrap_or_default()
+            ));
+        }
+    }
+    for p in &k.problems {
+        out.push(format!("    kunit KTAP: {p}"));
+    }
+    out
+}
+
 pub fn table(s: &RuntimeSummary) -> String {
     let mut t = Table::new()
         .col("CELL", Align::Left)
@@ -55,6 +91,12 @@ pub fn table(s: &RuntimeSummary) -> String {
         for w in &r.workarounds {
             t.text(format!("    workaround {}: {}", w.name, w.what));
             t.text(format!("      why: {}", w.why));
+        }
+        // a KUnit boot: each suite with its case counts, and every case that did not pass
+        if let Some(k) = &r.kunit {
+            for line in kunit_lines(k) {
+                t.text(line);
+            }
         }
         if r.verdict == BootVerdict::Pass {
             continue;

@@ -122,6 +122,15 @@ pub(super) fn boot_one(
     };
     let initramfs = tmp.path().join("initramfs.cpio");
     crate::atomic::write(&initramfs, &guest::initramfs(init, &[test.name], &extra)?)?;
+    let mut kernel_args = opts.extra_kernel_args.clone();
+    if test.kunit {
+        kernel_args.splice(
+            0..0,
+            crate::guest_tests::KUNIT_KERNEL_ARGS
+                .iter()
+                .map(|a| a.to_string()),
+        );
+    }
     let spec = qemu::BootSpec {
         arch: &arch.name,
         origin: &arch.origin,
@@ -129,7 +138,7 @@ pub(super) fn boot_one(
         image,
         initramfs: &initramfs,
         nvdimm,
-        extra_kernel_args: &opts.extra_kernel_args,
+        extra_kernel_args: &kernel_args,
         timeout,
         grace: opts.poweroff_grace,
         log,

@@ -4,6 +4,7 @@
 //! `findings`, whatever the verdict. Pure: no QEMU, no files.
 
 use super::ktap::{self, KtapStatus};
+use super::kunit;
 use super::{console, qemu, BootResult, BootVerdict, Finding};
 use std::path::Path;
 use std::time::Duration;
@@ -40,7 +41,17 @@ pub fn judge(
     timeout: Duration,
     run: qemu::BootRun,
 ) -> BootResult {
-    let mut k = ktap::parse(&run.console);
+    let lines = ktap::console_lines(&run.console);
+    // The guest's KTAP follows the kernel's `Run /init as init process`: before it, the
+    // kernel may print its own (KUnit's).
+    let guest_from = kunit::init_line(&lines).unwrap_or(0);
+    let mut k = ktap::parse_lines(&lines, guest_from..lines.len());
+    let is_kunit = super::guest_test(test).is_some_and(|t| t.kunit);
+    let kunit_run = is_kunit.then(|| {
+        let (run, own) = kunit::parse(&lines);
+        k.ktap_lines.extend(own);
+        run
+    });
     // The guest ran this one test: a result the output never gave is this test's.
     for r in k.results.iter_mut() {
         if r.status == KtapStatus::Missing && r.name.is_empty() && r.number == 1 {
@@ -130,6 +141,18 @@ pub fn judge(
             ),
         }
     };
+    // A KUnit boot that the guest passed is judged by the kernel's suites.
+    let (verdict, reason) = match &kunit_run {
+        Some(kr) if verdict == BootVerdict::Pass => match kr.failure() {
+            Some(why) => (BootVerdict::Fail, why),
+            None if kr.all_skipped() => (
+                BootVerdict::Skipped,
+                "kunit: every suite was skipped".to_string(),
+            ),
+            None => (verdict, reason),
+        },
+        _ => (verdict, reason),
+    };
     let findings = k
         .result(test)
         .map(|r| findings(&r.diagnostics))
@@ -149,6 +172,7 @@ pub fn judge(
         complaints,
         findings,
         workarounds: Vec::new(),
+        kunit: kunit_run,
         boot_s: run.boot_s,
         test_s: run.test_s,
         total_s: run.total_s,

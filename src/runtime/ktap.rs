@@ -147,12 +147,21 @@ fn add_missing(level: &mut Level, what: &str, problems: &mut Vec<String>) {
 
 /// Parse the KTAP in a console log. Never panics; see the module docs.
 pub fn parse(console: &str) -> KtapReport {
+    parse_lines(&console_lines(console), 0..usize::MAX)
+}
+
+/// Parse the KTAP of the console lines `range` (0-based; the end is clamped): the first
+/// header in the range starts the stream, the range's end ends it. Line numbers in problems
+/// and `ktap_lines` are the console's.
+pub fn parse_lines(lines: &[&str], range: std::ops::Range<usize>) -> KtapReport {
     let r = res();
-    let lines = console_lines(console);
+    let end = range.end.min(lines.len());
+    let lines = &lines[..end];
     let mut rep = KtapReport::default();
     let Some((start, m)) = lines
         .iter()
         .enumerate()
+        .skip(range.start)
         .find_map(|(i, l)| r.header.captures(l).map(|c| (i, c)))
     else {
         rep.problems
@@ -178,6 +187,9 @@ pub fn parse(console: &str) -> KtapReport {
     }
 
     let mut levels: Vec<Level> = vec![Level::default()];
+    // The depth of the last KTAP line: an indented line inside a subtest that is not KTAP
+    // (KUnit's failed expectation continues on such lines) is that subtest's log.
+    let mut last_depth = 0;
     for (i, raw) in lines.iter().enumerate().skip(start + 1) {
         let no = i + 1;
         // Strip a printk timestamp, else the header's prefix.
@@ -208,6 +220,7 @@ pub fn parse(console: &str) -> KtapReport {
                     while levels.len() <= depth {
                         levels.push(Level::default());
                     }
+                    last_depth = depth;
                 }
                 continue;
             }
@@ -216,7 +229,11 @@ pub fn parse(console: &str) -> KtapReport {
         let is_plan = content.starts_with("1..");
         let is_diag = content.starts_with('#');
         if !(is_result || is_plan || is_diag) {
-            continue; // not KTAP: a kernel message
+            if last_depth > 0 && depth >= last_depth && levels.len() > last_depth {
+                rep.ktap_lines.insert(i);
+                levels[last_depth].diags.push(content.to_string());
+            }
+            continue; // not KTAP: a kernel message, or a subtest's log
         }
         if is_result {
             // "ok" must be a word of its own ("okay ..." is not a result).
@@ -229,6 +246,7 @@ pub fn parse(console: &str) -> KtapReport {
             }
         }
         rep.ktap_lines.insert(i);
+        last_depth = depth;
         if !spaces.is_multiple_of(4) {
             rep.problems.push(format!(
                 "line {no}: indented by {spaces} space(s), not a multiple of 4; taken as depth {depth}"
@@ -334,7 +352,6 @@ pub fn parse(console: &str) -> KtapReport {
             ));
         }
         let diagnostics = std::mem::take(&mut level.diags);
-        level.subtest_name = None;
         level.results.push(KtapResult {
             number,
             name,
@@ -366,6 +383,23 @@ pub fn parse(console: &str) -> KtapReport {
         top.diags = std::mem::take(&mut rep.trailing);
     }
     add_missing(&mut top, "top level", &mut rep.problems);
+    // The test the output ended in (KUnit: the suite a crash or a timeout cut short): the
+    // first missing result gets the open subtest's name and the results it did report.
+    if let (Some(open), Some(m)) = (
+        levels.first_mut(),
+        top.results
+            .iter_mut()
+            .find(|r| r.status == KtapStatus::Missing),
+    ) {
+        if m.name.is_empty() {
+            m.name = open.subtest_name.take().unwrap_or_default();
+        }
+        if !open.results.is_empty() || open.plan.is_some() {
+            let what = format!("subtests of `{}`", m.name);
+            add_missing(open, &what, &mut rep.problems);
+            m.subtests = std::mem::take(&mut open.results);
+        }
+    }
     rep.plan = top.plan;
     rep.results = top.results;
     rep

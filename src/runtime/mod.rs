@@ -18,6 +18,7 @@ pub mod cpio;
 pub mod devdax;
 pub mod guest;
 pub mod ktap;
+pub mod kunit;
 pub mod needs;
 mod outcome;
 pub mod qemu;
@@ -117,6 +118,9 @@ pub struct BootResult {
     /// Platform workarounds kcross applied for this boot.
     #[serde(default)]
     pub workarounds: Vec<Workaround>,
+    /// A KUnit test's suites and cases (the kernel's KTAP before init).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kunit: Option<kunit::KunitRun>,
     /// Seconds from QEMU's start to kcross's init printing KTAP.
     pub boot_s: Option<f64>,
     /// Seconds from the KTAP header to the end of the tests.
@@ -151,6 +155,7 @@ impl BootResult {
             complaints: Vec::new(),
             findings: Vec::new(),
             workarounds: Vec::new(),
+            kunit: None,
             boot_s: None,
             test_s: None,
             total_s: 0.0,

@@ -162,6 +162,7 @@ mod tests {
             tests: tests.iter().map(|t| t.to_string()).collect(),
             timeout_s,
             arches: Vec::new(),
+            kunit: Vec::new(),
         }
     }
 

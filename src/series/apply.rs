@@ -478,6 +478,7 @@ mod tests {
             message_id: None,
             in_reply_to: None,
             references: Vec::new(),
+            sha256: String::new(),
             text: text.into(),
         }
     }

@@ -23,6 +23,9 @@ pub struct Message {
     pub message_id: Option<String>,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
+    /// The message's exact text, from its `From ` separator line to the next one (a
+    /// `git format-patch` file's content): what KCIDB's `patchset_hash` hashes.
+    pub raw: String,
 }
 
 /// What a subject says: `[RFC PATCH v5 3/7] mm: foo` -> version 5, 3 of 7, `mm: foo`.
@@ -153,12 +156,16 @@ pub fn split_mbox(text: &str) -> Vec<Message> {
         }
     }
     if starts.is_empty() {
-        return vec![parse_message(&lines, 1)];
+        let mut m = parse_message(&lines, 1);
+        m.raw = text.to_string();
+        return vec![m];
     }
     let mut out = Vec::new();
     for (k, &s) in starts.iter().enumerate() {
         let end = starts.get(k + 1).copied().unwrap_or(lines.len());
-        out.push(parse_message(&lines[s + 1..end], s + 2));
+        let mut m = parse_message(&lines[s + 1..end], s + 2);
+        m.raw = lines[s..end].concat();
+        out.push(m);
     }
     out
 }
@@ -234,6 +241,7 @@ fn parse_message(lines: &[&str], first_line: usize) -> Message {
         references: get("references")
             .map(|v| message_ids(&v))
             .unwrap_or_default(),
+        raw: String::new(),
     }
 }
 
@@ -379,6 +387,7 @@ pub fn from_messages(
             message_id: m.message_id,
             in_reply_to: m.in_reply_to,
             references: m.references,
+            sha256: sha256_hex(m.raw.as_bytes()),
             text: m.body,
         })
         .collect();
@@ -391,6 +400,14 @@ pub fn from_messages(
         skipped,
         patches: list,
     })
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Paths a patch reads or writes (relative to the tree top, `a/` `b/` stripped).
@@ -602,6 +619,22 @@ From a@b Mon Aug 12 18:12:18 2024\nSubject: [PATCH 3/3] c\n\n--- a/x\n+++ b/x\n@
         );
         assert_eq!(s.patches[2].subject, "mm/powerpc: Add missing pud helpers");
         assert_eq!(s.patches[0].files, ["drivers/dax/device.c"]);
+        // KCIDB's checkout names the series by its cover letter's Message-ID; each patch's
+        // hash is over its message from the `From ` line (a format-patch file's content)
+        assert_eq!(
+            s.cover_message_id.as_deref(),
+            Some("20240812181225.1360970-1-peterx@redhat.com")
+        );
+        assert_eq!(
+            s.patches[0].message_id.as_deref(),
+            Some("20240812181225.1360970-2-peterx@redhat.com")
+        );
+        let second = text.find("\nFrom ").unwrap() + 1;
+        let third = second + text[second..].find("\nFrom ").unwrap() + 1;
+        assert_eq!(
+            s.patches[0].sha256,
+            sha256_hex(&text.as_bytes()[second..third])
+        );
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub struct Patch {
     /// Its `References`, oldest first (without brackets).
     #[serde(default)]
     pub references: Vec<String>,
+    /// sha256 (hex) of the patch as given: its mbox message from the `From ` line, or its
+    /// file (KCIDB's `patchset_hash` is over these).
+    #[serde(default)]
+    pub sha256: String,
     /// The message body (commit message and diff) given to `git apply`.
     #[serde(skip)]
     pub text: String,

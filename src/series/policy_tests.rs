@@ -12,6 +12,7 @@ fn patch(index: usize, text: &str) -> Patch {
         message_id: None,
         in_reply_to: None,
         references: vec![],
+        sha256: String::new(),
         text: text.into(),
     }
 }
