@@ -43,7 +43,7 @@ impl From<FailOnArg> for FailOn {
 /// Run the gate; the exit code is 0 clean, 1 new failures; `Err` (exit 2) for bad input,
 /// including a patch that does not apply (then nothing was built or written).
 pub fn run(args: &Args, c: &Common) -> Result<i32> {
-    let l = session::load(c)?;
+    let l = session::load_any(c)?;
     // Tools first: a missing cross compiler is bad input, found before anything is written.
     session::ensure_tools(&l)?;
     if which::which("git").is_err() {
