@@ -374,3 +374,241 @@ fn plan_source(cx: &Ctx, jobs: &Node) -> Result<Option<String>> {
     }
     Ok(found.map(|(p, _)| p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kconfig::Base;
+
+    fn reg() -> Registry {
+        Registry::load(&[]).unwrap()
+    }
+
+    fn no_tree(_: Option<&str>) -> Result<PathBuf> {
+        Err(Error::Usage("no tree in this test".into()))
+    }
+
+    fn load_text(text: &str) -> Result<Matrix> {
+        load("p.yaml", text, Path::new("/nonexistent"), &reg(), &no_tree)
+    }
+
+    fn err(text: &str) -> String {
+        load_text(text).unwrap_err().to_string()
+    }
+
+    const HEAD: &str = "version: 1\nname: t\njobs:\n";
+
+    /// `p.yaml:line:col` of the first `needle` in `text`, computed without the YAML parser
+    /// (byte offsets; the plans here are ASCII).
+    fn pos(text: &str, needle: &str) -> String {
+        let at = text.find(needle).expect("needle");
+        format!("p.yaml:{}", crate::toolchain::line_col(text, at))
+    }
+
+    /// The error of `text`, which must start at `needle`.
+    fn err_at(text: &str, needle: &str) -> String {
+        let e = err(text);
+        let p = pos(text, needle);
+        assert!(e.starts_with(&format!("{p}: ")), "{e}\nexpected at {p}");
+        e
+    }
+
+    #[test]
+    fn a_url_anywhere_is_refused_at_its_line_and_column() {
+        let t = format!("{HEAD}- build:\n    target_arch: x86_64\n    toolchain: gcc\n    make_variables: {{KCFLAGS: \"git://x/y\"}}\n");
+        assert_eq!(pos(&t, "\"git:"), "p.yaml:7:31");
+        assert!(err_at(&t, "\"git:").contains("`git://x/y` is a URL"));
+        let t = format!("{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, patch_series: ftp://h/s.mbox}}\n");
+        assert!(err_at(&t, "ftp:").contains("give a local path instead"));
+        // refused before anything else is checked (here: the unknown key before it)
+        let t = format!("{HEAD}- build: {{bogus: 1, target_arch: x86_64}}\n  test: {{device: qemu-x86_64, rootfs: \"https://r/f.ext4\"}}\n");
+        err_at(&t, "\"https:");
+        // not a URL: no scheme before `://`
+        assert_eq!(url_in("CONFIG_CMDLINE=\"a ://b\""), None);
+        assert!(url_in("see HTTPS://x").is_some());
+    }
+
+    #[test]
+    fn the_plan_shape_is_checked() {
+        assert!(err("name: t\njobs: []\n").contains("no `version: 1`"));
+        assert!(err_at("version: 2\njobs: []\n", "2").contains("plan version `2`"));
+        assert!(err("version: 1\nname: t\n").contains("no `jobs:` list"));
+        let t = "version: 1\nmatrix: x\njobs: []\n";
+        assert!(err_at(t, "matrix").contains("unknown plan key `matrix`"));
+        let t = format!("{HEAD}- build: {{target_arch: x86_64, toolchain: gcc}}\n  builds: []\n");
+        assert!(err_at(&t, "builds").contains("a job has `build` or `builds`, not both"));
+        let t = format!("{HEAD}- builds: {{target_arch: x86_64, toolchain: gcc}}\n");
+        assert!(err_at(&t, "{").contains("`builds` is a list of mappings (use `build` for one)"));
+        let t =
+            format!("{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, git_ref: master}}\n");
+        assert!(err_at(&t, "git_ref").contains("`git_ref` is not supported"));
+        let t = format!("{HEAD}- build: {{target_arch: i386, toolchain: gcc}}\n");
+        let e = err(&t);
+        let want = format!("unknown arch `i386` (in {})", pos(&t, "i386"));
+        assert!(e.contains(&want) && e.contains("x86_64"), "{e}");
+        let e = err("version: 1\njobs:\n- build: {target_arch: x86_64\n");
+        assert!(
+            e.starts_with("p.yaml:"),
+            "a YAML syntax error is located: {e}"
+        );
+    }
+
+    #[test]
+    fn anchors_are_resolved_and_a_job_without_tests_boots_nothing() {
+        let t = format!("{HEAD}- name: a\n  builds:\n    - &b {{target_arch: arm64, toolchain: gcc, kconfig: tinyconfig}}\n    - *b\n    - {{target_arch: arm64, toolchain: llvm, kconfig: tinyconfig}}\n");
+        let m = load_text(&t).unwrap();
+        assert_eq!(m.builds.len(), 3);
+        assert_eq!(m.builds[1].toolchains, ["gcc"]);
+        assert_eq!(m.builds[2].toolchains, ["clang"]);
+        // a job of several builds: its name is not their label (the ids stay distinct)
+        assert_eq!(m.builds[0].name, None);
+        assert_eq!(m.builds[0].config.label, "tinyconfig");
+        assert!(m.runtime.is_none());
+        assert_eq!(m.tuxsuite, Some(Tuxsuite::default()));
+    }
+
+    #[test]
+    fn make_variables_targets_and_kernel_image_map_to_make() {
+        let t = format!(
+            "{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, make_variables: {{LLVM: 1}}}}\n"
+        );
+        assert!(err_at(&t, "LLVM").contains("LLVM=1 with toolchain `gcc`"));
+        let t = format!("{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, make_variables: {{ARCH: arm}}}}\n");
+        assert!(err_at(&t, "ARCH").contains("may not set ARCH"));
+        let t = format!(
+            "{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, targets: [kernel, perf]}}\n"
+        );
+        assert!(
+            err_at(&t, "perf").contains("unsupported target `perf` (kcross builds: config, kernel")
+        );
+        let m = load_text(&format!(
+            "{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, targets: [config]}}\n- build: {{target_arch: arm64, toolchain: gcc, kernel_image: Image.gz, targets: [kernel, modules, kernel]}}\n- build: {{target_arch: arm64, toolchain: llvm-14, kernel_image: vmlinux, make_variables: {{W: 1}}}}\n"
+        ))
+        .unwrap();
+        assert_eq!(m.builds[0].targets, ["olddefconfig"], "config only");
+        assert_eq!(m.builds[0].config.base, Base::Target("defconfig".into()));
+        assert_eq!(m.builds[1].targets, ["Image.gz", "modules"]);
+        assert_eq!(m.builds[2].targets, ["vmlinux"]);
+        assert_eq!(m.builds[2].make_args, ["W=1"]);
+    }
+
+    #[test]
+    fn kconfig_items_are_lines_local_files_or_in_tree_files() {
+        let d = tempfile::tempdir().unwrap();
+        let tree = d.path().join("linux");
+        std::fs::create_dir_all(tree.join("kernel/configs")).unwrap();
+        std::fs::create_dir_all(tree.join("arch/x86/configs")).unwrap();
+        std::fs::write(tree.join("arch/x86/configs/xen.config"), "CONFIG_XEN=y\n").unwrap();
+        std::fs::write(d.path().join("mine.config"), "CONFIG_BLOCK=y\n").unwrap();
+        let text = format!("{HEAD}- build:\n    target_arch: x86_64\n    toolchain: gcc\n    kconfig: [tinyconfig, mine.config, xen.config, 'CONFIG_NET=y']\n");
+        let asked = std::cell::Cell::new(0);
+        let t = |src: Option<&str>| {
+            assert_eq!(src, None);
+            asked.set(asked.get() + 1);
+            Ok(tree.clone())
+        };
+        let m = load("p.yaml", &text, d.path(), &reg(), &t).unwrap();
+        let f = &m.builds[0].config.fragments;
+        assert_eq!(f[0].text, "CONFIG_BLOCK=y\n");
+        assert_eq!(f[1].path, "arch/x86/configs/xen.config");
+        assert_eq!(f[2].path, pos(&text, "'CONFIG_NET"));
+        assert_eq!(f[2].requests[0].symbol, "NET");
+        assert_eq!(asked.get(), 1);
+        assert_eq!(m.builds[0].config.label, "tinyconfig+mine+xen+kconfig");
+        // without a tree the in-tree item says so; a missing one names where it looked
+        let e = load("p.yaml", &text, d.path(), &reg(), &no_tree).unwrap_err();
+        assert!(e.to_string().contains("no tree in this test"), "{e}");
+        let bad = text.replace("xen.config", "nope.config");
+        let e = load("p.yaml", &bad, d.path(), &reg(), &t)
+            .unwrap_err()
+            .to_string();
+        let want = format!(
+            "{}: kconfig item `nope.config`: no such local file",
+            pos(&bad, "nope")
+        );
+        assert!(e.starts_with(&want), "{e}");
+        assert!(
+            e.contains("kernel/configs/nope.config or arch/x86/configs/nope.config"),
+            "{e}"
+        );
+        for (bad, msg) in [
+            ("[CONFIG_X=y]", "the first kconfig item is the base"),
+            ("[tinyconfig, 'CONFIG_X y']", "is not a `CONFIG_NAME=value`"),
+            ("[tinyconfig, defconfig]", "can only be the first item"),
+        ] {
+            let e = err(&format!(
+                "{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, kconfig: {bad}}}\n"
+            ));
+            assert!(e.contains(msg), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn tests_map_to_the_runtime_and_what_is_not_run_is_noted() {
+        let job =
+            "- name: x\n  build: {target_arch: x86_64, toolchain: gcc, kconfig: tinyconfig}\n";
+        let t = format!("{HEAD}{job}  test: {{device: qemu-x86_64, tests: [boot, ltp-smoke, kunit]}}\n- build: {{target_arch: x86_64, toolchain: llvm, kconfig: tinyconfig}}\n");
+        let m = load_text(&t).unwrap();
+        let rt = m.runtime.unwrap();
+        assert_eq!(
+            (rt.tests, rt.arches),
+            (vec!["boot".into()], vec!["x86_64".into()])
+        );
+        let notes: Vec<String> = m
+            .tuxsuite
+            .unwrap()
+            .notes
+            .iter()
+            .map(|n| format!("{}: {}", n.at, n.msg))
+            .collect();
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        let want = [
+            format!("{}: test `ltp-smoke` is unsupported and not run: kcross has no `ltp-smoke`", pos(&t, "ltp")),
+            format!("{}: test `kunit` is unsupported and not run: this kcross has no KUnit test kind yet", pos(&t, "kunit")),
+            format!("{}: this build has no test in its job, but another job boots x86_64", pos(&t, "{target_arch: x86_64, toolchain: llvm")),
+        ];
+        for (n, w) in notes.iter().zip(&want) {
+            assert!(n.starts_with(w), "{n}\nwanted: {w}");
+        }
+        // the job's name labels its one build
+        assert_eq!(m.builds[0].config.label, "x");
+        let t = format!("{HEAD}{job}  test: {{device: qemu-ppc64le}}\n");
+        assert!(err_at(&t, "qemu-").contains("device `qemu-ppc64le` boots powerpc64le, but this job builds no powerpc64le kernel (it builds: x86_64)"));
+        let t = format!("{HEAD}{job}  test: {{device: qemu-arm64}}\n");
+        assert!(err_at(&t, "qemu-").contains("unknown device `qemu-arm64`"));
+        let t = format!("{HEAD}{job}  test: {{tests: [boot]}}\n");
+        assert!(err_at(&t, "{tests").contains("this test has no `device`"));
+        let t = format!("{HEAD}{job}  test: {{device: qemu-x86_64, timeouts: {{boot: 3}}}}\n");
+        assert!(err_at(&t, "timeouts").contains("unsupported test key `timeouts`"));
+    }
+
+    #[test]
+    fn one_local_patch_series_per_plan() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.mbox"), "").unwrap();
+        std::fs::create_dir(d.path().join("b")).unwrap();
+        let job = |s: &str| {
+            format!("- build: {{target_arch: x86_64, toolchain: gcc, patch_series: {s}}}\n")
+        };
+        let l = |t: &str| load("p.yaml", t, d.path(), &reg(), &no_tree);
+        let t = format!("{HEAD}{}{}", job("a.mbox"), job("a.mbox"));
+        let ps = l(&t).unwrap().tuxsuite.unwrap().patch_series.unwrap();
+        let a = d.path().join("a.mbox").display().to_string();
+        assert_eq!((ps.at, ps.msg), (pos(&t, "a.mbox"), a));
+        let t = format!("{HEAD}{}{}", job("a.mbox"), job("b"));
+        let e = l(&t).unwrap_err().to_string();
+        let want = format!(
+            "{}: patch_series `b` differs from the one at {}",
+            pos(&t, "b}"),
+            pos(&t, "a.mbox")
+        );
+        assert!(e.starts_with(&want), "{e}");
+        let e = l(&format!("{HEAD}{}", job("c.mbox")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("patch_series `c.mbox`: no such mbox or directory"),
+            "{e}"
+        );
+    }
+}
