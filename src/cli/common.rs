@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args, Clone)]
 pub struct Common {
-    /// Matrix file: native TOML or lkb-harness JSON (default: the built-in matrices/pud-helpers.toml)
+    /// Matrix file: native TOML, lkb-harness JSON, or a TuxSuite plan (.yaml/.yml) (default: the built-in matrices/pud-helpers.toml)
     pub matrix: Option<PathBuf>,
     /// Kernel source: a tarball, a kernel tree, a git tree, or a Debian package name
     /// (default: the matrix's source, else linux-source-6.12)
@@ -77,9 +77,44 @@ pub struct Loaded {
     pub plan: Plan,
 }
 
+/// Load for a stage that builds: a TuxSuite plan with a `patch_series` is refused here (the
+/// series is gated per patch by `kcross series`, which uses `load_any`).
 pub fn load(c: &Common) -> Result<Loaded> {
+    let l = load_any(c)?;
+    if let Some(ps) = l
+        .matrix
+        .tuxsuite
+        .as_ref()
+        .and_then(|t| t.patch_series.as_ref())
+    {
+        return Err(Error::input(
+            &ps.at,
+            format!(
+                "this plan has a patch_series: kcross gates it per patch with `kcross series {} {}` (build, check, boot and nightly build the tree without it)",
+                ps.msg, l.matrix.origin
+            ),
+        ));
+    }
+    Ok(l)
+}
+
+/// Load the registry, the matrix (a TuxSuite plan's in-tree kconfig items read from the
+/// source it would build: --source, else the plan's git_repo, else the default) and the plan;
+/// a plan's notes (what it asks that kcross does not run) go to stderr.
+pub fn load_any(c: &Common) -> Result<Loaded> {
     let reg = Registry::load(&c.toolchain_dirs)?;
-    let matrix = crate::matrix::load(c.matrix.as_deref(), &reg)?;
+    let tree = |plan_source: Option<&str>| -> Result<PathBuf> {
+        let spec = c
+            .source
+            .clone()
+            .or(plan_source.map(str::to_string))
+            .unwrap_or_else(|| source::DEFAULT_SOURCE.to_string());
+        Ok(source::prepare(&spec)?.root)
+    };
+    let matrix = crate::matrix::load_with_tree(c.matrix.as_deref(), &reg, &tree)?;
+    for n in matrix.tuxsuite.iter().flat_map(|t| &t.notes) {
+        eprintln!("kcross: {}: {}", n.at, n.msg);
+    }
     let plan = plan::expand(
         &matrix,
         &reg,

@@ -1,12 +1,12 @@
 //! `kcross plan`: the cells a matrix expands into.
 
-use super::common::{load, Common};
+use super::common::{load_any, Common};
 use crate::error::Result;
 use crate::report::json::Json;
 use crate::report::Export;
 
 pub fn run(c: &Common) -> Result<i32> {
-    let l = load(c)?;
+    let l = load_any(c)?;
     if c.json {
         print!("{}", Json.render(&l.plan));
         return Ok(0);
@@ -37,6 +37,17 @@ pub fn run(c: &Common) -> Result<i32> {
     if !l.plan.helpers.is_empty() {
         let h: Vec<&str> = l.plan.helpers.iter().map(|h| h.name.as_str()).collect();
         println!("helpers: {}", h.join(", "));
+    }
+    if let Some(ps) = l
+        .matrix
+        .tuxsuite
+        .as_ref()
+        .and_then(|t| t.patch_series.as_ref())
+    {
+        println!(
+            "patch series {} ({}): gate it with `kcross series {} {}`",
+            ps.msg, ps.at, ps.msg, l.matrix.origin
+        );
     }
     Ok(0)
 }

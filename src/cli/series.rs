@@ -98,7 +98,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         .or_else(|| std::env::var_os(locate::INBOX_ENV).map(PathBuf::from));
     let located = locate::resolve(spec.as_deref(), args.from_b4.as_deref(), inbox.as_deref())?;
     let c = &c;
-    let l = session::load(c)?;
+    let l = session::load_any(c)?;
     // Tools first: a missing cross compiler is bad input, found before anything is written.
     session::ensure_tools(&l)?;
     if which::which("git").is_err() {

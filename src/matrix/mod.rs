@@ -5,6 +5,10 @@ pub mod known;
 mod makevars;
 mod kunit;
 mod raw;
+mod tuxmake;
+mod tuxsuite;
+
+pub use tuxsuite::{Note, TreeFn, Tuxsuite};
 
 use makevars::check_make_arg;
 
@@ -67,6 +71,9 @@ pub struct Matrix {
     /// `[[known]]` entries (none from lkb-harness JSON).
     #[serde(default)]
     pub known: Vec<crate::known::KnownIssue>,
+    /// Read from a TuxSuite plan: what it asks that kcross does not run, its patch series.
+    #[serde(default)]
+    pub tuxsuite: Option<Tuxsuite>,
 }
 
 /// Where a matrix's relative paths (fragments, config files) are read from.
@@ -99,8 +106,19 @@ impl Files {
 }
 
 /// Load a matrix: `None` is the built-in default; a path ending in `.json` is lkb-harness
-/// JSON; anything else is native TOML.
+/// JSON, `.yaml`/`.yml` a TuxSuite plan (whose in-tree kconfig items then fail: see
+/// `load_with_tree`); anything else is native TOML.
 pub fn load(path: Option<&Path>, reg: &Registry) -> Result<Matrix> {
+    load_with_tree(path, reg, &|_| {
+        Err(Error::Usage(
+            "an in-tree kconfig item needs the kernel tree: load the plan with load_with_tree"
+                .into(),
+        ))
+    })
+}
+
+/// `load`, with the kernel tree a TuxSuite plan's in-tree kconfig items are read from.
+pub fn load_with_tree(path: Option<&Path>, reg: &Registry, tree: &TreeFn) -> Result<Matrix> {
     match path {
         None => {
             let text = crate::util::embedded_file(DEFAULT_MATRIX).expect("built-in matrix");
@@ -119,6 +137,8 @@ pub fn load(path: Option<&Path>, reg: &Registry) -> Result<Matrix> {
             let origin = p.display().to_string();
             if p.extension().is_some_and(|e| e == "json") {
                 load_json(&origin, &text, Files::Disk(dir), reg)
+            } else if tuxsuite::is_plan(p) {
+                tuxsuite::load(&origin, &text, &dir, reg, tree)
             } else {
                 load_toml(&origin, &text, Files::Disk(dir), reg)
             }
@@ -322,6 +342,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         check_objects,
         runtime,
         known,
+        tuxsuite: None,
     })
 }
 
@@ -444,6 +465,7 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         check_objects: Vec::new(),
         runtime: None,
         known: Vec::new(),
+        tuxsuite: None,
     })
 }
 
