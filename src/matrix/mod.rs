@@ -2,8 +2,8 @@
 //! toolchain registry into one checked `Matrix`. Every error names file:line:col.
 
 pub mod known;
-mod makevars;
 mod kunit;
+mod makevars;
 mod raw;
 mod tuxmake;
 mod tuxsuite;

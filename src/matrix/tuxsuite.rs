@@ -569,8 +569,14 @@ mod tests {
             .collect();
         assert_eq!(notes.len(), 2, "{notes:?}");
         let want = [
-            format!("{}: test `ltp-smoke` is unsupported and not run: kcross has no `ltp-smoke`", pos(&t, "ltp")),
-            format!("{}: this build has no test in its job, but another job boots x86_64", pos(&t, "{target_arch: x86_64, toolchain: llvm")),
+            format!(
+                "{}: test `ltp-smoke` is unsupported and not run: kcross has no `ltp-smoke`",
+                pos(&t, "ltp")
+            ),
+            format!(
+                "{}: this build has no test in its job, but another job boots x86_64",
+                pos(&t, "{target_arch: x86_64, toolchain: llvm")
+            ),
         ];
         for (n, w) in notes.iter().zip(&want) {
             assert!(n.starts_with(w), "{n}\nwanted: {w}");
