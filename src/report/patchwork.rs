@@ -141,6 +141,18 @@ fn judge(r: &SeriesResult, step: usize, cell: &str) -> (&'static str, String) {
             let gating: Vec<&Finding> = new.iter().copied().filter(|f| f.gating).collect();
             ("fail", format!("{}{}", tally(&gating), first(&gating)))
         }
+        Outcome::Known => {
+            let known: Vec<&Finding> = new.iter().copied().filter(|f| f.known_on(cell)).collect();
+            let why = known
+                .first()
+                .and_then(|f| f.known.get(cell))
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            (
+                "warning",
+                format!("{} only known issues{why}{}", tally(&known), first(&known)),
+            )
+        }
         _ if !new.is_empty() => (
             "warning",
             format!("{} (not gated){}", tally(&new), first(&new)),
@@ -262,6 +274,31 @@ pub fn requests(checks: &[PatchCheck], url: &str) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The counter-case on the same result: the failure, declared known on powerpc64le, is a
+    /// warning naming the entry, not a fail.
+    #[test]
+    fn a_failure_known_on_the_cell_is_a_warning_naming_the_entry() {
+        let mut r = super::super::mail::tests::v1_on_v5();
+        let cell = "powerpc64le-gcc-pud";
+        for f in r.findings.iter_mut().filter(|f| f.kind == ChangeKind::New) {
+            f.known
+                .insert(cell.into(), "pud_sanitize_prot lands later".into());
+        }
+        let cs = checks(&r, &Options::default());
+        let c = cs
+            .iter()
+            .find(|c| c.patch == "4/7" && c.cell == cell)
+            .unwrap();
+        assert_eq!(c.check.state, "warning", "{c:?}");
+        assert!(
+            c.check
+                .description
+                .contains("only known issues (pud_sanitize_prot lands later)"),
+            "{c:?}"
+        );
+        assert!(cs.iter().all(|c| c.check.state != "fail"));
+    }
 
     /// v1 on v5's base: 4/7 fails on powerpc64le, every other patch and cell succeeds.
     #[test]
