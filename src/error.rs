@@ -4,7 +4,7 @@
 //! - 0: everything ran and every verdict is a pass
 //! - 1: everything ran, and something under test failed (a cell, a helper, a patch, a test)
 //! - 2: kcross could not run: bad input or set-up (matrix, arch, toolchain, source, patch)
-//! - 130: interrupted (Ctrl-C / SIGTERM); children were ended
+//! - 130 / 143: interrupted by SIGINT (Ctrl-C) / SIGTERM (128 + the signal); children were ended
 
 use std::path::PathBuf;
 
@@ -82,7 +82,7 @@ impl Error {
     /// The exit code for this error (see the module docs).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Interrupted => 130,
+            Error::Interrupted => crate::proc::interrupted_exit_code(),
             _ => 2,
         }
     }

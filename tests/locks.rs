@@ -70,7 +70,7 @@ fn a_second_kcross_on_a_busy_out_is_refused_with_the_holders_pid_or_waits() {
     unsafe {
         libc::kill(holder.id() as i32, libc::SIGTERM);
     }
-    assert_eq!(holder.wait().unwrap().code(), Some(130));
+    assert_eq!(holder.wait().unwrap().code(), Some(143));
     let o = waiter.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");

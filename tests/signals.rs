@@ -1,5 +1,7 @@
 //! Ctrl-C / SIGTERM: every make kcross started is ended with its whole process group, kcross
-//! exits 130, and the interrupted run is not published as `latest` or `latest-build`.
+//! exits 130 / 143, the cell in flight is marked interrupted, the run's summary says it is
+//! incomplete, no temp file is left, and the run is not published as `latest` or
+//! `latest-build`.
 
 mod common;
 
@@ -58,11 +60,35 @@ fn alive(pid: u32) -> bool {
 }
 
 #[test]
-fn sigterm_ends_every_make_and_exits_130() {
+fn sigterm_ends_every_make_and_exits_143() {
+    interrupt_during_a_build(libc::SIGTERM, "SIGTERM", 143);
+}
+
+/// The counter-case of the exit code: Ctrl-C is 130, not 143.
+#[test]
+fn sigint_ends_every_make_and_exits_130() {
+    interrupt_during_a_build(libc::SIGINT, "SIGINT", 130);
+}
+
+/// Every file under `dir`, recursively.
+fn all_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() && !p.is_symlink() {
+            out.extend(all_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn interrupt_during_a_build(sig: i32, name: &str, want: i32) {
     let d = tempfile::tempdir().unwrap();
     // A configuration of its own (LOCALVERSION), so this test gets a fresh build dir and
     // make is really running when the signal comes.
-    let tag = format!("kcross-sigterm-{}", std::process::id());
+    let tag = format!("kcross-{}-{}", name.to_lowercase(), std::process::id());
     std::fs::write(
         d.path().join("tag.config"),
         format!("CONFIG_LOCALVERSION=\"-{tag}\"\n"),
@@ -74,7 +100,7 @@ fn sigterm_ends_every_make_and_exits_130() {
         format!("name = \"sig\"\n[[build]]\nname = \"{tag}\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\nfragments = [\"tag.config\"]\n"),
     )
     .unwrap();
-    let out = out_dir("sigterm");
+    let out = out_dir(&name.to_lowercase());
     let mut child = kcross()
         .arg("build")
         .arg(&m)
@@ -102,7 +128,7 @@ fn sigterm_ends_every_make_and_exits_130() {
         "make should be running: {kids:#?}\n{seen}"
     );
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
+        libc::kill(child.id() as i32, sig);
     }
     let t0 = Instant::now();
     let status = loop {
@@ -111,13 +137,13 @@ fn sigterm_ends_every_make_and_exits_130() {
         }
         assert!(
             t0.elapsed() < Duration::from_secs(30),
-            "kcross did not exit after SIGTERM"
+            "kcross did not exit after {name}"
         );
         std::thread::sleep(Duration::from_millis(100));
     };
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut err, &mut rest);
-    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert_eq!(status.code(), Some(want), "{seen}{rest}");
     // Give the kernel a moment to reap, then nothing of ours may be left.
     std::thread::sleep(Duration::from_millis(500));
     let left: Vec<_> = kids.iter().filter(|(pid, _)| alive(*pid)).collect();
@@ -126,6 +152,51 @@ fn sigterm_ends_every_make_and_exits_130() {
         !out.join("latest").exists() && !out.join("latest-build").exists(),
         "an interrupted run is not published"
     );
+    // The run's summary is written, and says it is not a result; the cell says why.
+    let runs: Vec<_> = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("summary.json").exists())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["complete"], false, "{summary:#}");
+    assert_eq!(summary["interrupted_by"], name, "{summary:#}");
+    let cell = summary["interrupted_cells"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(cell.contains(&tag), "{summary:#}");
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(runs[0].join("cells").join(&cell).join("result.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (&result["complete"], &result["verdict"]),
+        (&false.into(), &"interrupted".into()),
+        "{result:#}"
+    );
+    assert!(
+        result["reason"].as_str().unwrap().contains(name),
+        "{result:#}"
+    );
+    // `report --from` refuses it: an interrupted run is never taken for a result.
+    let (code, _, err) = common::run(
+        kcross()
+            .args(["report", "--format", "kcidb", "--from"])
+            .arg(&runs[0]),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("interrupted run"), "{err}");
+    // No temp file of kcross's atomic writes is left behind.
+    let tmp: Vec<_> = all_files(&out)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        .collect();
+    assert!(tmp.is_empty(), "{tmp:?}");
 }
 
 /// Live processes (not zombies) whose environment holds `KCROSS_TEST_MARK=<mark>`: every

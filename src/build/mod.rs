@@ -296,8 +296,34 @@ pub fn run(
             .collect()
     });
     let mut cells = Vec::new();
+    let mut interrupted = false;
     for r in results {
-        cells.push(r?);
+        match r {
+            Ok(c) => cells.push(c),
+            Err(crate::Error::Interrupted) => interrupted = true,
+            Err(e) => return Err(e),
+        }
+    }
+    if interrupted {
+        let done: Vec<&str> = cells.iter().map(|c| c.cell.as_str()).collect();
+        crate::atomic::write_json(
+            &opts.run_dir.join("summary.json"),
+            &record::InterruptedSummary {
+                complete: false,
+                interrupted_by: crate::proc::interrupting_signal(),
+                matrix: &plan.matrix,
+                started_at: &started_at,
+                wall_s: t0.elapsed().as_secs_f64(),
+                cells: &cells,
+                interrupted_cells: plan
+                    .cells
+                    .iter()
+                    .filter(|c| !done.contains(&c.id.as_str()))
+                    .map(|c| c.id.clone())
+                    .collect(),
+            },
+        )?;
+        return Err(crate::Error::Interrupted);
     }
     let mut summary = RunSummary {
         kcross_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -329,10 +355,8 @@ fn build_cell(
     let bd = build_dir_for(&opts.build_root, src, c);
     // Before anything runs: result.json says the cell is incomplete until it is replaced by
     // the finished result, and reproduce.sh says what is about to run.
-    record::write_started(
-        &dir.join("result.json"),
-        &record::CellStarted::new(c, &dir, &bd.path),
-    )?;
+    let started = record::CellStarted::new(c, &dir, &bd.path);
+    record::write_started(&dir.join("result.json"), &started)?;
     let compiler = record::compiler_version(&c.toolchain);
     let script = repro::script(&repro::ReproInput {
         cell: c,
@@ -342,7 +366,13 @@ fn build_cell(
         compiler_version: &compiler,
     });
     crate::atomic::write_executable(&dir.join("reproduce.sh"), script.as_bytes())?;
-    let result = cell::build(c, src, &bd, &dir, jobs, events, &compiler)?;
+    let result = match cell::build(c, src, &bd, &dir, jobs, events, &compiler) {
+        Err(crate::Error::Interrupted) => {
+            record::write_interrupted(&dir.join("result.json"), &started)?;
+            return Err(crate::Error::Interrupted);
+        }
+        r => r?,
+    };
     record::write_finished(&dir.join("result.json"), &result)?;
     crate::atomic::write_json(&dir.join("diagnostics.json"), &result.diagnostics)?;
     Ok(result)
@@ -356,6 +386,14 @@ pub fn default_build_root() -> PathBuf {
 /// Read a run's summary back.
 pub fn load_summary(path: &Path) -> Result<RunSummary> {
     let text = std::fs::read_to_string(path).ctx(|| format!("reading {}", path.display()))?;
+    if serde_json::from_str::<serde_json::Value>(&text)
+        .is_ok_and(|v| v.get("complete") == Some(&serde_json::Value::Bool(false)))
+    {
+        return Err(crate::Error::input(
+            path.display().to_string(),
+            "the summary of an interrupted run (\"complete\": false): not a result",
+        ));
+    }
     serde_json::from_str(&text)
         .map_err(|e| crate::Error::input(path.display().to_string(), e.to_string()))
 }

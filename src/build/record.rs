@@ -75,6 +75,30 @@ pub fn write_started(path: &Path, s: &CellStarted) -> Result<()> {
     crate::atomic::write_json(path, s)
 }
 
+/// The cell was under way when SIGINT/SIGTERM came: its record stays incomplete, and says so.
+pub fn write_interrupted(path: &Path, s: &CellStarted) -> Result<()> {
+    let sig = crate::proc::interrupting_signal();
+    let s = CellStarted {
+        verdict: "interrupted".into(),
+        reason: format!("interrupted by {sig}: kcross ended the cell's make and did not finish it"),
+        ..s.clone()
+    };
+    crate::atomic::write_json(path, &s)
+}
+
+/// The summary of a run that SIGINT/SIGTERM ended: the cells that finished, the ones that
+/// did not, and `"complete": false`, so that `load_summary` refuses to take it for a result.
+#[derive(Serialize)]
+pub struct InterruptedSummary<'a> {
+    pub complete: bool,
+    pub interrupted_by: &'static str,
+    pub matrix: &'a str,
+    pub started_at: &'a str,
+    pub wall_s: f64,
+    pub cells: &'a [CellResult],
+    pub interrupted_cells: Vec<String>,
+}
+
 pub fn write_finished(path: &Path, r: &CellResult) -> Result<()> {
     crate::atomic::write_json(
         path,

@@ -47,13 +47,15 @@ static OUT_LOCKS: std::sync::Mutex<Vec<(PathBuf, crate::util::FileLock)>> =
 /// Claim `out` for this process until it exits (`<out>/.kcross.lock`, a flock holding our
 /// pid). A second kcross on the same results directory is refused with the holder's pid, or
 /// waits with `--wait`; a stage run inside another (nightly's check) already holds it.
-pub fn lock_out(out: &Path, wait: bool) -> Result<()> {
+/// Returns whether this call created the directory.
+pub fn lock_out(out: &Path, wait: bool) -> Result<bool> {
+    let created = !out.exists();
     std::fs::create_dir_all(out)
         .map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
     let key = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
     let mut held = OUT_LOCKS.lock().unwrap();
     if held.iter().any(|(p, _)| *p == key) {
-        return Ok(());
+        return Ok(false);
     }
     let path = key.join(".kcross.lock");
     let lock = match crate::util::FileLock::try_acquire_named(&path)? {
@@ -68,7 +70,23 @@ pub fn lock_out(out: &Path, wait: bool) -> Result<()> {
         }
     };
     held.push((key, lock));
-    Ok(())
+    Ok(created)
+}
+
+/// Give up the claim on `out` and remove it, if it holds nothing but the lock file.
+pub fn unclaim_if_empty(out: &Path) {
+    let key = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+    let only_lock = std::fs::read_dir(&key)
+        .map(|d| {
+            d.flatten()
+                .all(|e| e.file_name() == std::ffi::OsStr::new(".kcross.lock"))
+        })
+        .unwrap_or(false);
+    if only_lock {
+        OUT_LOCKS.lock().unwrap().retain(|(p, _)| *p != key);
+        let _ = std::fs::remove_file(key.join(".kcross.lock"));
+        let _ = std::fs::remove_dir(&key);
+    }
 }
 
 pub struct Loaded {

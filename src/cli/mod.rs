@@ -183,9 +183,22 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Boot(a) => Some(&a.common),
         _ => None,
     };
+    // A results dir that this run created and left holding nothing but the claim (bad input
+    // refused before anything ran) is removed again: a refused command leaves no trace.
+    let mut fresh_out = None;
     if let Some(c) = claims {
-        common::lock_out(&c.out, c.wait)?;
+        if common::lock_out(&c.out, c.wait)? {
+            fresh_out = Some(c.out.clone());
+        }
     }
+    let r = dispatch(cli);
+    if let (Some(out), Err(_)) = (&fresh_out, &r) {
+        common::unclaim_if_empty(out);
+    }
+    r
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
     match cli.cmd {
         Cmd::Plan(c) => plan::run(&c),
         Cmd::Build {

@@ -147,9 +147,8 @@ pub fn export_dir(
         let s: crate::series::SeriesResult =
             serde_json::from_str(&text).map_err(|e| parse_err("series.json", e))?;
         crate::history::rows::from_series(&s)
-    } else if let Some(text) = read("summary.json")? {
-        let summary: crate::build::RunSummary =
-            serde_json::from_str(&text).map_err(|e| parse_err("summary.json", e))?;
+    } else if read("summary.json")?.is_some() {
+        let summary = crate::build::load_summary(&run_dir.join("summary.json"))?;
         let runtime = match read("runtime.json")? {
             Some(t) => {
                 let rt: crate::runtime::RuntimeSummary =
