@@ -183,6 +183,9 @@ fn toolchain_name(reg: &Registry, arch: &str, name: &str, at: &str) -> Result<St
         known: reg.compiler_names(),
     })?;
     let a = reg.arch(arch).expect("checked arch");
+    if let Some(why) = reg.refusal(a, &c.name) {
+        return Err(Error::input(at, why));
+    }
     if !a.compilers.contains_key(&c.name) {
         return Err(Error::UnknownToolchain {
             name: name.to_string(),
@@ -416,7 +419,11 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             Some(p) => format!("{origin}:{}", line_col(text, p)),
             None => format!("{origin} (build #{})", i + 1),
         };
-        let arch = arch_name(reg, &b.arch, &loc("arch"))?;
+        // A kernel ARCH shared by several entries (`powerpc`) is decided by cross_compile.
+        let arch = match reg.arch_for_cross(&b.arch, b.cross_compile.as_deref()) {
+            Some(a) => a.name.clone(),
+            None => arch_name(reg, &b.arch, &loc("arch"))?,
+        };
         let family = if b.llvm { "clang" } else { "gcc" };
         let tc = toolchain_name(reg, &arch, family, &loc("arch"))?;
         let base = config_base(&b.config, &files, &loc("config"))?;
