@@ -237,7 +237,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             .as_ref()
             .or(d.toolchains.as_ref())
             .cloned()
-            .unwrap_or_else(|| vec![Spanned::new(0..0, "gcc".to_string())]);
+            .unwrap_or_else(|| vec![Spanned::new(b.arch.span(), "gcc".to_string())]);
         let mut toolchains = Vec::new();
         for t in &tcs {
             toolchains.push(toolchain_name(reg, &arch, t.get_ref(), &sp(t))?);

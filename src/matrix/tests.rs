@@ -207,7 +207,10 @@ fn clang_for_an_arch_without_it_is_refused_with_the_reason() {
         "[[build]]\narch = \"hexagon\"\nconfig = \"tinyconfig\"\n",
     );
     let s = load(Some(&p), &reg()).unwrap_err().to_string();
-    assert!(s.contains("gcc does not build arch hexagon"), "{s}");
+    assert!(
+        s.contains("h.toml:2:8: gcc does not build arch hexagon"),
+        "the default gcc, at the arch: {s}"
+    );
     let p = write(
         d.path(),
         "l.json",

@@ -256,3 +256,20 @@ fn arch_fragments_and_make_vars_are_checked() {
     let e = bad("[unsupported]\ngcc = \"no\"");
     assert!(e.contains("also in [compilers.gcc]"), "{e}");
 }
+
+/// Every kernel ARCH value of the registry means one arch, and each arch's own ARCH and
+/// cross prefix (what an lkb-harness build of it says) lead back to it.
+#[test]
+fn every_arch_round_trips_through_its_kernel_arch_and_prefix() {
+    let reg = Registry::load(&[]).unwrap();
+    for a in reg.arches.values() {
+        assert!(reg.arch(&a.kernel_arch).is_some(), "{}", a.kernel_arch);
+        for f in a.compilers.keys() {
+            let cc = a.cross_compile(f);
+            let back = reg
+                .arch_for_cross(&a.kernel_arch, cc)
+                .map(|x| x.name.as_str());
+            assert_eq!(back, Some(a.name.as_str()), "{} {f} {cc:?}", a.kernel_arch);
+        }
+    }
+}
