@@ -20,6 +20,7 @@ pub mod matrix;
 pub mod outcome;
 pub mod plan;
 pub mod proc;
+pub mod readiness;
 pub mod report;
 pub mod runtime;
 pub mod series;

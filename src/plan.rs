@@ -14,6 +14,9 @@ pub struct Cell {
     pub arch: String,
     pub kernel_arch: String,
     pub srcarch: String,
+    /// The arch's own make variables (`SUBARCH=x86_64`), after ARCH=.
+    #[serde(default)]
+    pub arch_make_vars: Vec<String>,
     pub toolchain: ResolvedToolchain,
     pub config: ConfigSpec,
     pub targets: Vec<String>,
@@ -25,9 +28,11 @@ pub struct Cell {
 }
 
 impl Cell {
-    /// Every make variable for this cell, in order: ARCH, the toolchain's, the matrix's.
+    /// Every make variable for this cell, in order: ARCH, the arch's, the toolchain's, the
+    /// matrix's.
     pub fn make_vars(&self) -> Vec<String> {
         let mut v = vec![format!("ARCH={}", self.kernel_arch)];
+        v.extend(self.arch_make_vars.iter().cloned());
         v.extend(self.toolchain.make_vars.iter().cloned());
         v.extend(self.make_args.iter().cloned());
         v
@@ -156,13 +161,19 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
                     ),
                 ));
             }
+            // The arch's own fragment (bitness, endianness) first, then the matrix's.
+            let mut config = b.config.clone();
+            if let Some(f) = &arch.fragment {
+                config.fragments.insert(0, f.clone());
+            }
             cells.push(Cell {
                 id,
                 arch: arch.name.clone(),
                 kernel_arch: arch.kernel_arch.clone(),
                 srcarch: arch.srcarch.clone(),
+                arch_make_vars: arch.make_vars.clone(),
                 toolchain: tc,
-                config: b.config.clone(),
+                config,
                 targets,
                 make_args: b.make_args.clone(),
                 image_path: arch.image_path.clone(),
@@ -236,12 +247,23 @@ mod tests {
             &m,
             &reg,
             &Filters {
-                arches: vec!["m68k".into()],
+                arches: vec!["pdp11".into()],
                 toolchains: vec![],
             },
         )
         .unwrap_err();
         assert!(e.to_string().contains("known arches"), "{e}");
+        // A known arch the matrix does not build.
+        let e = expand(
+            &m,
+            &reg,
+            &Filters {
+                arches: vec!["m68k".into()],
+                toolchains: vec![],
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("has no m68k build"), "{e}");
     }
 }
 

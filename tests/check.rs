@@ -206,8 +206,8 @@ fn bad_helper_input_exits_2() {
             "not a C identifier",
         ),
         (
-            vec!["check", "--helper", "pud_modify", "--arch", "sparc64"],
-            "sparc64",
+            vec!["check", "--helper", "pud_modify", "--arch", "pdp11"],
+            "pdp11",
         ),
     ] {
         let out = out_dir("check-bad");

@@ -2,7 +2,8 @@
 //! package for it: the host's build programs, each cell's toolchain, the runtime stage's
 //! QEMU, guest compiler and static libc per booting arch (`runtime::needs`), the source; and,
 //! reported without failing, what kcross needs no program for (the initramfs, compiler
-//! wrappers) and the optional tools (bubblewrap, the KCIDB validator).
+//! wrappers), the optional tools (bubblewrap, the KCIDB validator), and every arch of the
+//! registry, ready here or not (`readiness`, rendered as `kcross arches` does).
 
 use super::common::{load, requirements, source_spec, Common};
 use crate::error::Result;
@@ -60,6 +61,12 @@ pub fn run(c: &Common) -> Result<i32> {
         "  {status:<8} {:<28} {detail}",
         "kcidb-io (KCIDB validator)"
     );
+    // Every arch of the registry, whatever the matrix: informational (the exit code is this
+    // matrix's needs only).
+    println!("every arch of the registry (kcross arches):");
+    for line in super::arches::table(&crate::readiness::survey(&l.reg)).lines() {
+        println!("  {line}");
+    }
     let spec = source_spec(c, &l.matrix);
     match source::resolve(&spec) {
         Ok(p) => println!("source:\n  ok       {spec:<28} {}", p.display()),

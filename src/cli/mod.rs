@@ -2,6 +2,7 @@
 //! stages of the library, renders what they return, and maps the outcome to an exit code
 //! (see `crate::error`). Only this layer and the reporters write to the terminal.
 
+mod arches;
 mod boot;
 mod build;
 mod check;
@@ -49,8 +50,12 @@ enum Cmd {
     },
     /// Boot each built kernel in QEMU and run the guest tests (builds first when needed)
     Boot(boot::BootArgs),
-    /// List what each cell needs and what is missing (with the Debian package)
+    /// List what each cell needs and what is missing (with the Debian package), then every
+    /// arch of the registry: ready here or not, and what would make it ready
     Doctor(Common),
+    /// Every arch of the registry: names, kernel ARCH, compilers, boots, ready here or not
+    /// (--packages: every Debian package they need, one a line)
+    Arches(arches::ArchesArgs),
     /// Gate a patch series: the base, then each patch rebuilt incrementally on every cell;
     /// fail only on new errors or warnings, attributed to the patch that brought them
     Series {
@@ -208,6 +213,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         } => build::run(&common, cells_at_once, runtime),
         Cmd::Boot(a) => boot::run(&a),
         Cmd::Doctor(c) => doctor::run(&c),
+        Cmd::Arches(a) => arches::run(&a),
         Cmd::Check { common, helpers } => check::run(&common, &helpers),
         Cmd::Series { series, common } => series::run(&series, &common),
         Cmd::Nightly {

@@ -183,6 +183,9 @@ fn toolchain_name(reg: &Registry, arch: &str, name: &str, at: &str) -> Result<St
         known: reg.compiler_names(),
     })?;
     let a = reg.arch(arch).expect("checked arch");
+    if let Some(why) = reg.refusal(a, &c.name) {
+        return Err(Error::input(at, why));
+    }
     if !a.compilers.contains_key(&c.name) {
         return Err(Error::UnknownToolchain {
             name: name.to_string(),
@@ -234,7 +237,7 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             .as_ref()
             .or(d.toolchains.as_ref())
             .cloned()
-            .unwrap_or_else(|| vec![Spanned::new(0..0, "gcc".to_string())]);
+            .unwrap_or_else(|| vec![Spanned::new(b.arch.span(), "gcc".to_string())]);
         let mut toolchains = Vec::new();
         for t in &tcs {
             toolchains.push(toolchain_name(reg, &arch, t.get_ref(), &sp(t))?);
@@ -416,7 +419,11 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             Some(p) => format!("{origin}:{}", line_col(text, p)),
             None => format!("{origin} (build #{})", i + 1),
         };
-        let arch = arch_name(reg, &b.arch, &loc("arch"))?;
+        // A kernel ARCH shared by several entries (`powerpc`) is decided by cross_compile.
+        let arch = match reg.arch_for_cross(&b.arch, b.cross_compile.as_deref()) {
+            Some(a) => a.name.clone(),
+            None => arch_name(reg, &b.arch, &loc("arch"))?,
+        };
         let family = if b.llvm { "clang" } else { "gcc" };
         let tc = toolchain_name(reg, &arch, family, &loc("arch"))?;
         let base = config_base(&b.config, &files, &loc("config"))?;
@@ -470,139 +477,4 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reg() -> Registry {
-        Registry::load(&[]).unwrap()
-    }
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    #[test]
-    fn default_matrix_loads() {
-        let m = load(None, &reg()).unwrap();
-        assert_eq!(m.name, "pud-helpers");
-        let arches: Vec<_> = m.builds.iter().map(|b| b.arch.as_str()).collect();
-        for a in ["x86_64", "powerpc64le", "arm64", "riscv64"] {
-            assert!(arches.contains(&a), "{arches:?}");
-        }
-        let names: Vec<_> = m.helpers.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "pudp_invalidate",
-                "pud_modify",
-                "pud_mkinvalid",
-                "pudp_establish",
-                "change_huge_pud"
-            ]
-        );
-    }
-
-    #[test]
-    fn unknown_key_names_line_and_column() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(
-            d.path(),
-            "m.toml",
-            "name = \"x\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\nbogus = 1\n",
-        );
-        let e = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(e.contains("m.toml:5:1"), "{e}");
-        assert!(e.contains("bogus"), "{e}");
-    }
-
-    #[test]
-    fn unknown_arch_lists_known_ones() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(
-            d.path(),
-            "m.toml",
-            "[[build]]\narch = \"vax\"\nconfig = \"tinyconfig\"\n",
-        );
-        let e = load(Some(&p), &reg()).unwrap_err();
-        let s = e.to_string();
-        assert!(s.contains("m.toml:2:8"), "{s}");
-        assert!(s.contains("vax") && s.contains("powerpc64le"), "{s}");
-        assert_eq!(e.exit_code(), 2);
-    }
-
-    #[test]
-    fn unknown_toolchain_and_bad_make_arg() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(
-            d.path(),
-            "m.toml",
-            "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntoolchains = [\"icc\"]\n",
-        );
-        let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(
-            s.contains("m.toml:4:15") && s.contains("icc") && s.contains("clang"),
-            "{s}"
-        );
-        let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\nmake_args = [\"W=1\", \"; rm -rf /\"]\n");
-        let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(s.contains("m.toml:4:21"), "{s}");
-    }
-
-    #[test]
-    fn wrong_type_is_located() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(
-            d.path(),
-            "m.toml",
-            "[[build]]\narch = 64\nconfig = \"tinyconfig\"\n",
-        );
-        let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(s.contains("m.toml:2:8"), "{s}");
-    }
-
-    #[test]
-    fn lkb_harness_json_list_and_object() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(
-            d.path(),
-            "config.json",
-            r#"[
-  {"name": "ppc", "arch": "powerpc", "config": "ppc64le_defconfig", "cross_compile": "powerpc64le-linux-gnu-"},
-  {"arch": "arm64", "config": "defconfig", "llvm": true, "make_args": ["W=1"], "targets": ["vmlinux"]}
-]"#,
-        );
-        let m = load(Some(&p), &reg()).unwrap();
-        assert_eq!(m.builds.len(), 2);
-        assert_eq!(m.builds[0].arch, "powerpc64le");
-        assert_eq!(m.builds[0].config.label, "ppc");
-        assert_eq!(m.builds[1].toolchains, vec!["clang"]);
-        assert_eq!(m.builds[1].config.base, Base::Target("defconfig".into()));
-        let p = write(
-            d.path(),
-            "o.json",
-            "{\"builds\": [\n {\"arch\": \"sparc99\", \"config\": \"defconfig\"}]}",
-        );
-        let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(s.contains("o.json:2:3") && s.contains("sparc99"), "{s}");
-        let p = write(
-            d.path(),
-            "u.json",
-            "[{\"arch\": \"arm64\",\n \"config\": \"defconfig\", \"colour\": 1}]",
-        );
-        let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(s.contains("u.json:2:") && s.contains("colour"), "{s}");
-    }
-
-    #[test]
-    fn helper_names_must_be_identifiers() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "m.toml", "[[build]]\narch = \"arm64\"\nconfig = \"tinyconfig\"\n[check]\nhelpers = [\"pud_modify\", \"pud-modify()\"]\n");
-        let s = load(Some(&p), &reg()).unwrap_err().to_string();
-        assert!(
-            s.contains("m.toml:5:26") && s.contains("not a C identifier"),
-            "{s}"
-        );
-    }
-}
+mod tests;

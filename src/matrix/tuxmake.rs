@@ -201,6 +201,13 @@ fn series(cx: &Ctx, n: &Node, info: &mut Tuxsuite) -> Result<()> {
 fn toolchain(cx: &Ctx, arch: &str, n: &Node) -> Result<String> {
     let name = text(cx, n, "toolchain")?;
     let a = cx.reg.arch(arch).expect("checked arch");
+    if let Some(why) = cx
+        .reg
+        .compiler(&name)
+        .and_then(|c| cx.reg.refusal(a, &c.name))
+    {
+        return Err(Error::input(cx.at(n), why));
+    }
     match cx.reg.compiler(&name) {
         Some(c) if a.compilers.contains_key(&c.name) => Ok(c.name.clone()),
         _ => {

@@ -448,9 +448,9 @@ mod tests {
         let t =
             format!("{HEAD}- build: {{target_arch: x86_64, toolchain: gcc, git_ref: master}}\n");
         assert!(err_at(&t, "git_ref").contains("`git_ref` is not supported"));
-        let t = format!("{HEAD}- build: {{target_arch: i386, toolchain: gcc}}\n");
+        let t = format!("{HEAD}- build: {{target_arch: pdp11, toolchain: gcc}}\n");
         let e = err(&t);
-        let want = format!("unknown arch `i386` (in {})", pos(&t, "i386"));
+        let want = format!("unknown arch `pdp11` (in {})", pos(&t, "pdp11"));
         assert!(e.contains(&want) && e.contains("x86_64"), "{e}");
         let e = err("version: 1\njobs:\n- build: {target_arch: x86_64\n");
         assert!(

@@ -164,23 +164,29 @@ pub fn initramfs(init: &Path, tests: &[&str], extra: &[(&str, Vec<u8>)]) -> Resu
 mod tests {
     use super::*;
 
-    /// The embedded guest sources build, statically, for every arch with a QEMU description,
+    /// The embedded guest sources build, statically, for every arch with a QEMU description
+    /// whose guest compiler is installed (x86_64 and powerpc64le always are: scripts/setup),
     /// and the result is cached by content.
     #[test]
     fn guest_init_builds_for_each_runtime_arch() {
         let reg = crate::toolchain::Registry::load(&[]).unwrap();
         let work = tempfile::tempdir().unwrap();
-        let mut built = 0;
+        let mut built = Vec::new();
         for a in reg.arches.values() {
             let Some(q) = &a.qemu else { continue };
+            if which::which(&q.guest_cc).is_err() {
+                continue; // e.g. i386's, until `scripts/setup --all-arches`
+            }
             let init = build_init(q, &a.name, work.path()).unwrap();
             let bytes = std::fs::read(&init).unwrap();
             assert_eq!(&bytes[..4], b"\x7fELF", "{}", a.name);
             assert_eq!(build_init(q, &a.name, work.path()).unwrap(), init);
             let cpio = initramfs(&init, &["boot"], &[("devdax.conf", b"x=1\n".to_vec())]).unwrap();
             assert!(cpio.len() > bytes.len());
-            built += 1;
+            built.push(a.name.as_str());
         }
-        assert!(built >= 2, "x86_64 and powerpc64le have [qemu]");
+        for a in ["x86_64", "powerpc64le"] {
+            assert!(built.contains(&a), "{a}: {built:?}");
+        }
     }
 }

@@ -77,9 +77,17 @@ pub fn booting_arches<'a>(plan: &Plan, reg: &'a Registry) -> Vec<&'a Arch> {
 
 /// Everything the runtime stage needs for `plan`, arch by arch.
 pub fn needs(plan: &Plan, reg: &Registry) -> Vec<Need> {
+    booting_arches(plan, reg)
+        .into_iter()
+        .flat_map(arch_needs)
+        .collect()
+}
+
+/// What booting `a` needs (nothing for an arch without `[qemu]`): its QEMU, the guest
+/// compiler and its static libc.
+pub fn arch_needs(a: &Arch) -> Vec<Need> {
     let mut v = Vec::new();
-    for a in booting_arches(plan, reg) {
-        let q = a.qemu.as_ref().expect("booting arches have [qemu]");
+    if let Some(q) = &a.qemu {
         let who = format!("runtime {}", a.name);
         let cc = super::guest::requirement(q);
         v.push(Need {

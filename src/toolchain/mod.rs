@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod validate;
+
 /// A program that must be on PATH, and the Debian package that provides it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -73,19 +75,70 @@ pub struct Arch {
     pub kernel_arch: String,
     /// the directory under arch/ (SRCARCH)
     pub srcarch: String,
+    /// Other names for this arch (TuxMake's `target_arch`, Debian's architecture name...):
+    /// unique across the registry, with the arches' names (`validate::names`).
     #[serde(default)]
     pub aliases: Vec<String>,
     pub defconfig: String,
     pub image_target: String,
     /// the boot image, relative to the build dir
     pub image_path: String,
+    /// Make variables this arch always sets, after ARCH= (`SUBARCH=x86_64` for um).
+    #[serde(default)]
+    pub make_vars: Vec<String>,
+    /// An arch-level kconfig fragment, a file beside this one (`powerpc64.config`): what makes
+    /// a kbuild ARCH shared by several entries this one (bitness, endianness, CPU family).
+    /// Every cell of the arch merges it first, before the matrix's fragments.
+    #[serde(default)]
+    pub kconfig: Option<String>,
     /// per compiler family: the template variables (cross_compile, package, ...)
+    #[serde(default)]
     pub compilers: BTreeMap<String, BTreeMap<String, String>>,
+    /// Compiler families that cannot build this arch, each with the reason (a matrix cell
+    /// asking for one is refused with it).
+    #[serde(default)]
+    pub unsupported: BTreeMap<String, String>,
+    /// Why this arch cannot be built on this platform at all (no compiler to be had); a
+    /// matrix cell of it is refused with the reason, and `doctor` shows it.
+    #[serde(default)]
+    pub unavailable: Option<String>,
     #[serde(default)]
     pub qemu: Option<QemuSpec>,
+    /// Why there is no `[qemu]` (how it runs instead, or what is missing to boot it).
+    #[serde(default)]
+    pub boot_note: Option<String>,
     /// where this arch was loaded from (for messages)
     #[serde(skip_deserializing, default)]
     pub origin: String,
+    /// The parsed `kconfig` fragment.
+    #[serde(skip)]
+    pub fragment: Option<crate::kconfig::Fragment>,
+    /// The line of the name and of each alias in the file (for messages).
+    #[serde(skip)]
+    pub name_lines: BTreeMap<String, usize>,
+}
+
+impl Arch {
+    /// The arch's name and its aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+
+    /// `origin:line` of one of its names (the file alone when unknown).
+    pub fn name_at(&self, name: &str) -> String {
+        match self.name_lines.get(name) {
+            Some(l) => format!("{}:{l}", self.origin),
+            None => self.origin.clone(),
+        }
+    }
+
+    /// The cross prefix of one family (`powerpc64-linux-gnu-`), if it declares one.
+    pub fn cross_compile(&self, family: &str) -> Option<&str> {
+        self.compilers
+            .get(family)
+            .and_then(|v| v.get("cross_compile"))
+            .map(String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,7 +236,16 @@ impl Registry {
     pub fn load(extra_dirs: &[std::path::PathBuf]) -> Result<Registry> {
         let mut reg = Registry::default();
         for (path, text) in crate::util::embedded_files("toolchains/") {
-            reg.add_file(path, text)?;
+            if !path.ends_with(".toml") {
+                continue; // an arch's kconfig fragment, read with its arch file
+            }
+            let rel = path.strip_prefix("toolchains/").unwrap_or(path);
+            let beside = |name: &str| {
+                let dir = Path::new(path).parent().unwrap_or(Path::new(""));
+                crate::util::embedded_file(&dir.join(name).to_string_lossy())
+                    .map(|t| (dir.join(name).to_string_lossy().into_owned(), t.to_string()))
+            };
+            reg.add_file_kind(path, rel, text, &beside)?;
         }
         for dir in extra_dirs {
             if !dir.is_dir() {
@@ -213,22 +275,44 @@ impl Registry {
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .into_owned();
-                reg.add_file_kind(&p.display().to_string(), &rel, &text)?;
+                let beside = |name: &str| {
+                    let f = p.parent().unwrap_or(Path::new("")).join(name);
+                    let t = std::fs::read_to_string(&f).ok()?;
+                    Some((f.display().to_string(), t))
+                };
+                reg.add_file_kind(&p.display().to_string(), &rel, &text, &beside)?;
             }
         }
         reg.validate()?;
         Ok(reg)
     }
 
-    fn add_file(&mut self, path: &str, text: &str) -> Result<()> {
-        let rel = path.strip_prefix("toolchains/").unwrap_or(path);
-        self.add_file_kind(path, rel, text)
-    }
-
-    fn add_file_kind(&mut self, origin: &str, rel: &str, text: &str) -> Result<()> {
+    /// Add one data file; `beside` reads a file next to it (an arch's kconfig fragment):
+    /// `(its path for messages, its text)`.
+    fn add_file_kind(
+        &mut self,
+        origin: &str,
+        rel: &str,
+        text: &str,
+        beside: &dyn Fn(&str) -> Option<(String, String)>,
+    ) -> Result<()> {
         if rel.starts_with("arch/") {
             let mut a: Arch = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
             a.origin = origin.to_string();
+            a.name_lines = validate::name_lines(origin, text)?;
+            if let Some(k) = &a.kconfig {
+                let at = validate::key_at(origin, text, "kconfig");
+                if k.contains('/') || k.starts_with('.') {
+                    return Err(Error::input(
+                        at,
+                        format!("kconfig `{k}`: a file name beside the arch file"),
+                    ));
+                }
+                let (path, ftext) = beside(k)
+                    .ok_or_else(|| Error::input(&at, format!("kconfig `{k}`: no such file")))?;
+                a.fragment = Some(crate::kconfig::Fragment::parse(&path, &ftext)?);
+            }
+            validate::arch_make_vars(&a, text)?;
             self.arches.insert(a.name.clone(), a);
         } else if rel.starts_with("compiler/") {
             let mut c: Compiler = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
@@ -241,31 +325,41 @@ impl Registry {
         Ok(())
     }
 
-    /// Every arch x family pair an arch declares must expand without missing keys.
-    fn validate(&self) -> Result<()> {
-        for a in self.arches.values() {
-            for family in a.compilers.keys() {
-                let Some(_) = self.compiler(family) else {
-                    return Err(Error::input(
-                        &a.origin,
-                        format!(
-                            "[compilers.{family}]: no compiler family `{family}` (known: {})",
-                            self.compiler_names()
-                        ),
-                    ));
-                };
-                self.resolve(a, family)?;
-            }
-        }
-        Ok(())
-    }
-
+    /// An arch by its name or one of its aliases (unique: `validate::names`). Never by
+    /// kernel ARCH: several entries share one (`powerpc`, `mips`, `x86`).
     pub fn arch(&self, name: &str) -> Option<&Arch> {
         self.arches.get(name).or_else(|| {
             self.arches
                 .values()
-                .find(|a| a.aliases.iter().any(|x| x == name) || a.kernel_arch == name)
+                .find(|a| a.aliases.iter().any(|x| x == name))
         })
+    }
+
+    /// The arch an lkb-harness build means: `name` with its `cross_compile` prefix. A name
+    /// that is a kernel ARCH shared by several entries (`powerpc`) is decided by the prefix
+    /// (its file name: `powerpc-linux-gnu-` is powerpc32) among the entries of that ARCH
+    /// (and of the arch `name` itself names); without a prefix that decides, `arch(name)`.
+    pub fn arch_for_cross(&self, name: &str, cross_compile: Option<&str>) -> Option<&Arch> {
+        let named = self.arch(name);
+        let Some(cc) = cross_compile else {
+            return named;
+        };
+        let cc = cc.rsplit('/').next().unwrap_or(cc);
+        let family_of = |a: &Arch| {
+            a.kernel_arch == name
+                || a.srcarch == name
+                || named.is_some_and(|n| n.srcarch == a.srcarch)
+        };
+        let by_prefix: Vec<&Arch> = self
+            .arches
+            .values()
+            .filter(|a| family_of(a) || named.is_some_and(|n| n.name == a.name))
+            .filter(|a| a.compilers.keys().any(|f| a.cross_compile(f) == Some(cc)))
+            .collect();
+        match by_prefix.as_slice() {
+            [one] => Some(one),
+            _ => named,
+        }
     }
 
     pub fn compiler(&self, name: &str) -> Option<&Compiler> {
@@ -359,33 +453,4 @@ pub fn looks_like_toolchains_dir(dir: &Path) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtin_data_loads_and_resolves() {
-        let reg = Registry::load(&[]).unwrap();
-        let ppc = reg.arch("ppc64le").unwrap();
-        assert_eq!(ppc.kernel_arch, "powerpc");
-        let tc = reg.resolve(ppc, "gcc").unwrap();
-        assert_eq!(tc.make_vars, vec!["CROSS_COMPILE=powerpc64le-linux-gnu-"]);
-        assert_eq!(tc.requires[0].program, "powerpc64le-linux-gnu-gcc");
-        assert_eq!(tc.requires[0].package, "gcc-powerpc64le-linux-gnu");
-        let clang = reg.resolve(reg.arch("arm64").unwrap(), "llvm").unwrap();
-        assert!(clang.make_vars.contains(&"LLVM=-14".to_string()));
-    }
-
-    #[test]
-    fn expand_reports_unknown_keys() {
-        let mut v = BTreeMap::new();
-        v.insert("a".to_string(), "x".to_string());
-        assert_eq!(expand("{a}-gcc", &v).unwrap(), "x-gcc");
-        assert!(expand("{b}", &v).unwrap_err().contains("{b}"));
-    }
-
-    #[test]
-    fn line_col_is_one_based() {
-        assert_eq!(line_col("ab\ncd", 4), "2:2");
-        assert_eq!(line_col("ab", 0), "1:1");
-    }
-}
+mod tests;
