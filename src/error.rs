@@ -7,6 +7,28 @@
 //! - 130 / 143: interrupted by SIGINT (Ctrl-C) / SIGTERM (128 + the signal); children were ended
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The signal that interrupted the run (SIGINT or SIGTERM; proc's handler records it).
+static SIGNAL: AtomicI32 = AtomicI32::new(libc::SIGINT);
+
+pub fn note_interrupting_signal(sig: i32) {
+    SIGNAL.store(sig, Ordering::SeqCst);
+}
+
+/// The exit code of an interrupted run, the shell's convention: 128 + the signal (130 for
+/// SIGINT, 143 for SIGTERM).
+pub fn interrupted_exit_code() -> i32 {
+    128 + SIGNAL.load(Ordering::SeqCst)
+}
+
+/// The signal's name, for messages and results (`SIGINT`, `SIGTERM`).
+pub fn interrupting_signal() -> &'static str {
+    match SIGNAL.load(Ordering::SeqCst) {
+        libc::SIGTERM => "SIGTERM",
+        _ => "SIGINT",
+    }
+}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -82,7 +104,7 @@ impl Error {
     /// The exit code for this error (see the module docs).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Interrupted => crate::proc::interrupted_exit_code(),
+            Error::Interrupted => interrupted_exit_code(),
             _ => 2,
         }
     }

@@ -295,3 +295,7 @@ mod key_tests {
         assert_ne!(a, c, "another fragment text");
     }
 }
+
+#[cfg(test)]
+#[path = "plan_every_arch_tests.rs"]
+mod every_arch_tests;

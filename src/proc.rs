@@ -8,33 +8,17 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-/// The first signal that interrupted the run (SIGINT or SIGTERM).
-static SIGNAL: AtomicI32 = AtomicI32::new(libc::SIGINT);
 static INSTALL: Once = Once::new();
 
 /// True once SIGINT or SIGTERM arrived; long loops check it and return `Error::Interrupted`.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
-}
-
-/// The exit code of an interrupted run, the shell's convention: 128 + the signal (130 for
-/// SIGINT, 143 for SIGTERM).
-pub fn interrupted_exit_code() -> i32 {
-    128 + SIGNAL.load(Ordering::SeqCst)
-}
-
-/// The signal's name, for messages and results (`SIGINT`, `SIGTERM`).
-pub fn interrupting_signal() -> &'static str {
-    match SIGNAL.load(Ordering::SeqCst) {
-        libc::SIGTERM => "SIGTERM",
-        _ => "SIGINT",
-    }
 }
 
 pub fn check_interrupted() -> Result<()> {
@@ -59,9 +43,9 @@ pub fn install_signal_handlers(announce: fn()) {
                 if INTERRUPTED.load(Ordering::SeqCst) {
                     // A second Ctrl-C: no more patience.
                     kill_all(libc::SIGKILL);
-                    std::process::exit(interrupted_exit_code());
+                    std::process::exit(crate::error::interrupted_exit_code());
                 }
-                SIGNAL.store(sig, Ordering::SeqCst);
+                crate::error::note_interrupting_signal(sig);
                 INTERRUPTED.store(true, Ordering::SeqCst);
                 std::thread::spawn(move || {
                     kill_all(libc::SIGTERM);
@@ -72,7 +56,7 @@ pub fn install_signal_handlers(announce: fn()) {
                     // gave back, so do not wait for it forever.
                     std::thread::sleep(Duration::from_secs(2));
                     announce();
-                    std::process::exit(interrupted_exit_code());
+                    std::process::exit(crate::error::interrupted_exit_code());
                 });
             }
         });

@@ -310,7 +310,7 @@ pub fn run(
             &opts.run_dir.join("summary.json"),
             &record::InterruptedSummary {
                 complete: false,
-                interrupted_by: crate::proc::interrupting_signal(),
+                interrupted_by: crate::error::interrupting_signal(),
                 matrix: &plan.matrix,
                 started_at: &started_at,
                 wall_s: t0.elapsed().as_secs_f64(),

@@ -77,7 +77,7 @@ pub fn write_started(path: &Path, s: &CellStarted) -> Result<()> {
 
 /// The cell was under way when SIGINT/SIGTERM came: its record stays incomplete, and says so.
 pub fn write_interrupted(path: &Path, s: &CellStarted) -> Result<()> {
-    let sig = crate::proc::interrupting_signal();
+    let sig = crate::error::interrupting_signal();
     let s = CellStarted {
         verdict: "interrupted".into(),
         reason: format!("interrupted by {sig}: kcross ended the cell's make and did not finish it"),
