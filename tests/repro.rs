@@ -288,43 +288,6 @@ fn reproduce_sh_writes_a_base_config_file_literally() {
     let _ = std::fs::remove_dir_all(&o);
 }
 
-/// Every process descended from `root`.
-fn descendants(root: u32) -> Vec<u32> {
-    let mut parent = std::collections::HashMap::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rsplit_once(')').map(|x| x.1) else {
-            continue;
-        };
-        let ppid: u32 = rest
-            .split_whitespace()
-            .nth(1)
-            .and_then(|x| x.parse().ok())
-            .unwrap_or(0);
-        parent.insert(pid, ppid);
-    }
-    let mut out = Vec::new();
-    for &pid in parent.keys() {
-        let mut p = pid;
-        while let Some(&pp) = parent.get(&p) {
-            if pp == root {
-                out.push(pid);
-                break;
-            }
-            if pp <= 1 {
-                break;
-            }
-            p = pp;
-        }
-    }
-    out
-}
-
 /// SIGKILL mid-build: kcross cannot clean up, and the cell's result.json still says it is
 /// incomplete (written when the cell started), in a shape no `CellResult` reader accepts;
 /// the run has no summary and is not `latest-build`, so `kcross boot` has nothing to reuse.
@@ -366,7 +329,10 @@ fn sigkill_mid_build_leaves_result_json_incomplete() {
         line.clear();
     }
     std::thread::sleep(Duration::from_millis(1500));
-    let kids = descendants(child.id());
+    let kids: Vec<u32> = common::procs::descendants(child.id())
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect();
     let is_make = |pid: &u32| {
         std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"make"))
     };

@@ -10,45 +10,6 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// Every process descended from `root` (by walking /proc's parent links), with its command.
-fn descendants(root: u32) -> Vec<(u32, String)> {
-    let mut parent = std::collections::HashMap::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...: comm may contain spaces, so split after the last ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|x| x.1) else {
-            continue;
-        };
-        let ppid: u32 = rest
-            .split_whitespace()
-            .nth(1)
-            .and_then(|x| x.parse().ok())
-            .unwrap_or(0);
-        parent.insert(pid, ppid);
-    }
-    let mut out = Vec::new();
-    for (&pid, _) in parent.iter() {
-        let mut p = pid;
-        while let Some(&pp) = parent.get(&p) {
-            if pp == root {
-                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                out.push((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")));
-                break;
-            }
-            if pp <= 1 {
-                break;
-            }
-            p = pp;
-        }
-    }
-    out
-}
-
 fn alive(pid: u32) -> bool {
     // A zombie is not left running; only count live processes.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -122,7 +83,7 @@ fn interrupt_during_a_build(sig: i32, name: &str, want: i32) {
         line.clear();
     }
     std::thread::sleep(Duration::from_millis(1500));
-    let kids = descendants(child.id());
+    let kids = common::procs::descendants(child.id());
     assert!(
         kids.iter().any(|(_, c)| c.starts_with("make")),
         "make should be running: {kids:#?}\n{seen}"
