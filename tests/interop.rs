@@ -139,15 +139,6 @@ fn the_man_page_renders_and_names_every_subcommand() {
     assert!(roff.contains(".SH"), "the roff itself has sections");
 }
 
-fn kcidb_validate(doc: &Path) -> (i32, String, String) {
-    run(Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import json,sys,kcidb_io; kcidb_io.schema.V5_3.validate_exactly(json.load(open(sys.argv[1])))",
-        )
-        .arg(doc))
-}
-
 /// A real run (one arm64 object of linux-source-6.12 with an injected warning, and one helper
 /// check) recorded by a nightly, exported as KCIDB and validated by kcidb-io.
 #[test]
@@ -192,7 +183,7 @@ fn kcidb_export_of_a_real_run_validates_with_kcidb_io() {
         .arg("-o")
         .arg(&doc));
     assert_eq!(code, 0, "{err}");
-    let (code, o, e) = kcidb_validate(&doc);
+    let (code, o, e) = common::kcidb_validate(&doc);
     assert_eq!(code, 0, "kcidb-io rejects the export:\n{o}\n{e}");
 
     let v: serde_json::Value =
@@ -260,7 +251,7 @@ fn kcidb_export_of_a_real_run_validates_with_kcidb_io() {
         .remove("origin");
     let bad = d.path().join("broken.json");
     std::fs::write(&bad, serde_json::to_string(&broken).unwrap()).unwrap();
-    let (code, _, e) = kcidb_validate(&bad);
+    let (code, _, e) = common::kcidb_validate(&bad);
     assert_ne!(code, 0, "kcidb-io must reject a build without origin");
     assert!(e.contains("origin"), "{e}");
 
@@ -305,7 +296,7 @@ fn kcidb_export_of_a_real_series_run_validates_with_kcidb_io() {
         .arg("-o")
         .arg(&doc));
     assert_eq!(code, 0, "{err}");
-    let (code, o, e) = kcidb_validate(&doc);
+    let (code, o, e) = common::kcidb_validate(&doc);
     assert_eq!(code, 0, "kcidb-io rejects the export:\n{o}\n{e}");
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&doc).unwrap()).unwrap();

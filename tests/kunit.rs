@@ -106,15 +106,6 @@ const CASES: [&str; 30] = [
     "slub_test.test_leak_destroy",
 ];
 
-fn kcidb_validate(doc: &Path) -> (i32, String, String) {
-    common::run(Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import json,sys,kcidb_io; kcidb_io.schema.V5_3.validate_exactly(json.load(open(sys.argv[1])))",
-        )
-        .arg(doc))
-}
-
 /// The suites pass on 6.12, case by case, and the export of that runtime run validates as
 /// KCIDB with every case a `kunit.<suite>.<case>` test; then test_next_pointer's expectation
 /// changed in the tree copy (3 errors -> 4) fails exactly that case, with KUnit's own words.
@@ -171,7 +162,7 @@ fn mm_kunit_suites_pass_on_6_12_and_an_injected_expectation_fails_its_case() {
             .arg(&doc),
     );
     assert_eq!(code, 0, "{e}");
-    let (code, o, e) = kcidb_validate(&doc);
+    let (code, o, e) = common::kcidb_validate(&doc);
     assert_eq!(code, 0, "kcidb-io rejects the export:\n{o}\n{e}");
     let k: Value = serde_json::from_str(&std::fs::read_to_string(&doc).unwrap()).unwrap();
     let tests = k["tests"].as_array().unwrap();

@@ -3,7 +3,7 @@
 //! a helper to run the real kcross binary.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod boot;
@@ -123,4 +123,14 @@ pub fn silent_build_matrix(dir: &std::path::Path) -> PathBuf {
     )
     .unwrap();
     m
+}
+
+/// Validate a KCIDB document with PyPI's kcidb-io (schema v5.3, installed by scripts/setup).
+pub fn kcidb_validate(doc: &Path) -> (i32, String, String) {
+    run(Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import json,sys,kcidb_io; kcidb_io.schema.V5_3.validate_exactly(json.load(open(sys.argv[1])))",
+        )
+        .arg(doc))
 }
