@@ -63,6 +63,14 @@ fn registry_words() -> BTreeSet<String> {
     words
 }
 
+/// The registry's arch names and aliases that start with `prefix`.
+fn registry_words_starting(prefix: &str) -> BTreeSet<String> {
+    registry_words()
+        .into_iter()
+        .filter(|w| w.starts_with(prefix))
+        .collect()
+}
+
 #[test]
 fn bash_completes_subcommands_and_arch_names() {
     let d = tempfile::tempdir().unwrap();
@@ -74,18 +82,12 @@ fn bash_completes_subcommands_and_arch_names() {
     assert_eq!(complete(&p, "kcross bu"), set(&["build"]));
     assert_eq!(complete(&p, "kcross rep"), set(&["report"]));
     // Arch names and aliases, from the registry, by prefix.
-    let ppc: BTreeSet<String> = registry_words()
-        .into_iter()
-        .filter(|w| w.starts_with("ppc"))
-        .collect();
+    let ppc = registry_words_starting("ppc");
     for w in ["ppc64le", "ppc64el", "ppc64", "ppc32"] {
         assert!(ppc.contains(w), "the registry's ppc names: {ppc:?}");
     }
     assert_eq!(complete(&p, "kcross build --arch ppc"), ppc);
-    let pow: BTreeSet<String> = registry_words()
-        .into_iter()
-        .filter(|w| w.starts_with("pow"))
-        .collect();
+    let pow = registry_words_starting("pow");
     for w in ["powerpc64le", "powerpc", "powerpc64", "powerpc32"] {
         assert!(pow.contains(w), "{pow:?}");
     }
