@@ -2,6 +2,7 @@
 //! stages of the library, renders what they return, and maps the outcome to an exit code
 //! (see `crate::error`). Only this layer and the reporters write to the terminal.
 
+mod bisect;
 mod boot;
 mod build;
 mod check;
@@ -56,6 +57,14 @@ enum Cmd {
     Series {
         #[command(flatten)]
         series: series::Args,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Bisect a regression of one cell between a good and a bad commit of a git source, in
+    /// kcross's own working copy; the culprit is verified from clean build dirs
+    Bisect {
+        #[command(flatten)]
+        bisect: bisect::Args,
         #[command(flatten)]
         common: Common,
     },
@@ -167,6 +176,7 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Doctor(c) => doctor::run(&c),
         Cmd::Check { common, helpers } => check::run(&common, &helpers),
         Cmd::Series { series, common } => series::run(&series, &common),
+        Cmd::Bisect { bisect, common } => bisect::run(&bisect, &common),
         Cmd::Nightly {
             common,
             history,
