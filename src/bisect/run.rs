@@ -581,13 +581,18 @@ fn first_new(good: &[Diagnostic], bad: &[Diagnostic], sev: Severity) -> Option<S
         .map(|d| d.fingerprint.clone())
 }
 
-/// `file:line:col: message [-Wflag]`
+/// `file:line:col: error: message [-Wflag]`, as the compiler says it.
 pub fn one_line(d: &Diagnostic) -> String {
     let loc = d.location();
+    let sev = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    };
     let mut s = if loc.is_empty() {
-        d.message.clone()
+        format!("{sev}: {}", d.message)
     } else {
-        format!("{loc}: {}", d.message)
+        format!("{loc}: {sev}: {}", d.message)
     };
     if let Some(f) = &d.flag {
         s.push_str(&format!(" [{f}]"));

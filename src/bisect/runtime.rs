@@ -168,6 +168,8 @@ pub fn verify(cx: &mut Ctx, test: &str, culprit: &str, bad: &str) -> Result<Veri
                 &bad[..12]
             ));
             let runs = run_test(cx, test, &dir, RUNS)?;
+            // Back to the bad commit: the copy is never left with an uncommitted revert.
+            cx.wc.checkout(bad)?;
             cx.record_lines(
                 info,
                 Role::VerifyRevert,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 pub mod boot;
+pub mod git_history;
 
 /// The suite's cache: unpacked sources and prepared build dirs, shared by every test.
 /// `KCROSS_TEST_CACHE` names another one (e.g. a cache whose kernels are built already: a
