@@ -7,6 +7,7 @@
 //! kcross's own inability to run (see `error`).
 
 pub mod atomic;
+pub mod bisect;
 pub mod build;
 pub mod check;
 pub mod cli;

@@ -107,3 +107,87 @@ fn powerpc64le_on_6_1_skips_devdax_pud_mprotect_there_is_no_1_gib_alignment() {
     );
     assert_no_qemu_left(r);
 }
+
+/// A runtime bisection on x86_64: four commits on linux-source-6.12, the second of which
+/// takes back part of the PUD mprotect support in mm/mprotect.c (a leaf PUD is "bad" again,
+/// as in 6.1: the guest logs "bad pud" and the devdax test fails). Every step builds the full
+/// image incrementally and boots it; the culprit is verified by failing 3 times and its
+/// revert on the bad commit passing 3 times. The user's repository is left as it was.
+#[test]
+fn bisect_names_the_commit_that_breaks_devdax_pud_mprotect() {
+    use common::git_history::{after, history, repo_state, Change};
+    let changes = vec![
+        after(
+            "mm/mprotect.c",
+            "\tlong pages = 0, ret;\n",
+            "\t/* pages changed under this pud */\n",
+            "mm/mprotect: document pages in change_pud_range()",
+        ),
+        Change {
+            file: "mm/mprotect.c",
+            old: "\t\tif (pud_none(pud))\n\t\t\tcontinue;\n",
+            new: "\t\tif (pud_none_or_clear_bad(pudp))\n\t\t\tcontinue;\n".into(),
+            subject: "mm/mprotect: skip bad puds like the other levels",
+        },
+        after(
+            "arch/x86/mm/pgtable.c",
+            "void pgd_free(struct mm_struct *mm, pgd_t *pgd)\n{\n",
+            "\t/* the pmds go first, then the pgd itself */\n",
+            "x86/mm: say in pgd_free() what goes first",
+        ),
+        after(
+            "mm/huge_memory.c",
+            "\tstruct kobject *hugepage_kobj;\n",
+            "\t/* the /sys/kernel/mm/transparent_hugepage directory */\n",
+            "mm/huge_memory: name what hugepage_kobj is",
+        ),
+    ];
+    let (tree, revs) = history("bisect-runtime-git", &changes);
+    let before = repo_state(&tree);
+    let d = tempfile::tempdir().unwrap();
+    let m = pud_matrix(d.path(), "x86_64", "[\"gcc\"]");
+    let out = out_dir("full-bisect-runtime");
+    let _guest = common::boot::one_guest_at_a_time();
+    let (code, stdout, stderr) = run(kcross()
+        .arg("bisect")
+        .arg(&m)
+        .arg("--source")
+        .arg(&tree)
+        .args(["--good", &revs[0], "--bad", &revs[4]])
+        .args(["--cell", "x86_64-gcc-pud", "--test", "devdax-pud-mprotect"])
+        .args(["-j", "2", "--json", "--out"])
+        .arg(&out));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["status"], "found", "{stderr}");
+    assert_eq!(r["culprit"]["sha"], revs[2].as_str(), "{stderr}");
+    assert_eq!(r["verification"]["verdict"], "verified", "{stderr}");
+    let checks = r["verification"]["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["role"], "verify-culprit");
+    assert_eq!(checks[0]["verdict"], "bad");
+    assert_eq!(checks[1]["role"], "verify-revert");
+    assert_eq!(checks[1]["verdict"], "good");
+    let lines: Vec<&str> = r["target"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("not ok") && l.contains("devdax-pud-mprotect")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("bad pud")), "{lines:?}");
+    let run_dir = std::path::PathBuf::from(r["run_dir"].as_str().unwrap());
+    let line = std::fs::read_to_string(run_dir.join("first-bad.txt")).unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "first bad commit: {} mm/mprotect: skip bad puds like the other levels (x86_64-gcc-pud: not ok",
+            revs[2]
+        )),
+        "{line}"
+    );
+    assert_eq!(repo_state(&tree), before);
+}

@@ -3,6 +3,7 @@
 //! (see `crate::error`). Only this layer and the reporters write to the terminal.
 
 mod arches;
+mod bisect;
 mod boot;
 mod build;
 mod check;
@@ -61,6 +62,14 @@ enum Cmd {
     Series {
         #[command(flatten)]
         series: series::Args,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Bisect a regression of one cell between a good and a bad commit of a git source, in
+    /// kcross's own working copy; the culprit is verified from clean build dirs
+    Bisect {
+        #[command(flatten)]
+        bisect: bisect::Args,
         #[command(flatten)]
         common: Common,
     },
@@ -216,6 +225,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Cmd::Arches(a) => arches::run(&a),
         Cmd::Check { common, helpers } => check::run(&common, &helpers),
         Cmd::Series { series, common } => series::run(&series, &common),
+        Cmd::Bisect { bisect, common } => bisect::run(&bisect, &common),
         Cmd::Nightly {
             common,
             history,

@@ -13,6 +13,7 @@
 //! - `nightly` holds the nightly lock and the comparison settings; `rows` turns the check and
 //!   runtime stages' results into rows with their `Outcome`.
 
+pub mod bisect;
 pub mod compare;
 pub mod nightly;
 mod query;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod boot;
+pub mod git_history;
 pub mod procs;
 
 /// The suite's cache: unpacked sources and prepared build dirs, shared by every test.
