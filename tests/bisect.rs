@@ -342,3 +342,114 @@ fn bisects_a_real_history_to_the_error_and_the_warning_and_skips_the_breakage() 
     // The user's repository is exactly as it was.
     assert_eq!(repo_state(&tree), before);
 }
+
+/// A clone of the test history for a user whose nightly follows master: made once under the
+/// cache; the test moves its HEAD as a user's `git pull` would.
+fn follower(tree: &Path) -> PathBuf {
+    let root = common::cache().join("bisect-nightly");
+    let clone = root.join("linux");
+    let done = root.join("clone.done");
+    std::fs::create_dir_all(&root).unwrap();
+    let _lock = kcross::util::FileLock::acquire(&root.join("lock")).unwrap();
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&clone);
+        common::git_history::sh(
+            std::process::Command::new("git")
+                .args(["clone", "-q", "--shared"])
+                .arg(tree)
+                .arg(&clone),
+        );
+        std::fs::write(&done, "").unwrap();
+    }
+    clone
+}
+
+fn nightly(tree: &Path, out: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let mut cmd = common::kcross();
+    cmd.arg("nightly")
+        .arg(matrix())
+        .args(["--arch", "powerpc64le", "--source"])
+        .arg(tree)
+        .arg("--out")
+        .arg(out)
+        .args(["-j", "2", "--format", "json"])
+        .args(extra);
+    let (code, stdout, stderr) = common::run(&mut cmd);
+    (
+        code,
+        serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        stderr,
+    )
+}
+
+#[test]
+fn a_nightly_bisects_its_regression_and_shows_the_culprit_beside_it() {
+    let (tree, revs) = history("bisect-git", &changes());
+    let user = follower(&tree);
+    let checkout = |rev: &str| {
+        common::git_history::sh(&mut common::git_history::git_at(
+            &user,
+            &["checkout", "-q", "--detach", rev],
+        ))
+    };
+    let out = common::out_dir("bisect-nightly");
+    // Night 1 on the commit before the powerpc64le error: the baseline.
+    checkout(&revs[POWERPC_ERROR - 1]);
+    let (code, _, err) = nightly(&user, &out, &[]);
+    assert_eq!(code, 0, "{err}");
+
+    // Night 2, two commits later: the new error is a regression. Without budget nothing is
+    // bisected, and the report says why beside the regression (the counter-case).
+    checkout(&revs[POWERPC_ERROR + 1]);
+    let (code, r, err) = nightly(&user, &out, &["--bisect", "--bisect-budget", "0s"]);
+    assert_eq!(code, 1, "{err}");
+    let regs = r["comparison"]["regressions"].as_array().unwrap();
+    assert!(!regs.is_empty(), "{r}");
+    let k = &regs[0]["culprit"];
+    assert_eq!(k["status"], "not-bisected", "{k}");
+    assert!(k["line"].as_str().unwrap().contains("budget"), "{k}");
+    assert!(k["commit"].is_null());
+
+    // Night 3 on the same commit again would compare with night 2 (no regression): go back
+    // to the baseline's state by comparing against night 1 — a fresh history with both nights.
+    let out = common::out_dir("bisect-nightly-2");
+    checkout(&revs[POWERPC_ERROR - 1]);
+    let (code, _, err) = nightly(&user, &out, &[]);
+    assert_eq!(code, 0, "{err}");
+    checkout(&revs[POWERPC_ERROR + 1]);
+    let (code, r, err) = nightly(&user, &out, &["--bisect", "--bisect-budget", "30m"]);
+    assert_eq!(code, 1, "{err}");
+    let reg = &r["comparison"]["regressions"][0];
+    assert_eq!(reg["kind"], "cell-fail", "{reg}");
+    let k = &reg["culprit"];
+    assert_eq!(k["status"], "found", "{k}\n{err}");
+    assert_eq!(k["commit"]["sha"], revs[POWERPC_ERROR].as_str(), "{k}");
+    assert_eq!(k["verified"], true, "{k}\n{err}");
+    assert!(
+        k["line"].as_str().unwrap().starts_with(&format!(
+            "first bad commit: {} powerpc/book3s64: add THP flags",
+            revs[POWERPC_ERROR]
+        )),
+        "{k}"
+    );
+    // Beside the regression in the markdown and HTML reports, and in the history.
+    let run = PathBuf::from(r["run"]["summary"]["out_dir"].as_str().unwrap());
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    let at = md.find("**cell-fail** `powerpc64le-gcc-objs`").expect(&md);
+    let culprit_line = md[at..].lines().nth(1).unwrap();
+    assert!(
+        culprit_line.starts_with("  - culprit (verified): `first bad commit: ")
+            && culprit_line.contains(&revs[POWERPC_ERROR]),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("<th>culprit</th>"), "{html}");
+    assert!(html.contains(&format!("first bad commit: {}", revs[POWERPC_ERROR])));
+    let h = kcross::history::History::open(&out.join("history.sqlite")).unwrap();
+    let rows = h.bisects().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].culprit.as_deref(),
+        Some(revs[POWERPC_ERROR].as_str())
+    );
+}

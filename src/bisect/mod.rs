@@ -68,6 +68,17 @@ pub struct BisectOptions {
     pub max_steps: usize,
     /// Re-check the culprit from clean build dirs.
     pub verify: bool,
+    /// No bisection step or verification starts after this (a nightly's `--bisect-budget`);
+    /// the result is then `incomplete`, or `unverified` with the reason.
+    pub deadline: Option<std::time::Instant>,
+}
+
+impl BisectOptions {
+    /// The budget ran out.
+    pub fn out_of_time(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use super::git::{UserRepo, WorkingCopy};
 use super::step::{self, Built};
 use super::{
     BisectOptions, BisectResult, Chase, CommitInfo, Role, Status, StepRecord, StepVerdict, Target,
+    Verification, Verified,
 };
 use crate::build::{BuildDir, Event, Jobs};
 use crate::diag::{Counted, Diagnostic, Severity, Tool};
@@ -342,7 +343,7 @@ pub fn bisect(
             all.push(cur_bad.clone());
             break (Status::Ambiguous, None, all);
         }
-        if steps >= opts.max_steps {
+        if steps >= opts.max_steps || opts.out_of_time() {
             break (Status::Incomplete, None, left);
         }
         let order = cx.wc.bisect_order(&cur_bad, &goods)?;
@@ -364,6 +365,11 @@ pub fn bisect(
     };
     let culprit = culprit.map(|c| cx.wc.info(&c)).transpose()?;
     let verification = match &culprit {
+        Some(_) if opts.verify && opts.out_of_time() => Some(Verification {
+            verdict: Verified::Unverified,
+            summary: "not verified: the bisect budget ran out before verification".into(),
+            checks: vec![],
+        }),
         Some(c) if opts.verify => Some(match &opts.chase {
             Chase::Test(t) => super::runtime::verify(&mut cx, t, &c.sha, &bad)?,
             _ => super::verify::verify(&mut cx, &c.sha)?,

@@ -64,6 +64,26 @@ impl Args {
     }
 }
 
+/// Keep a finished bisection: `first-bad.txt` (the one line) and `mail.txt` beside its
+/// `bisect.json`, and a row in the history. Returns the line and the row's id.
+pub(super) fn keep(
+    result: &bisect::BisectResult,
+    reported_by: &str,
+    history: &std::path::Path,
+) -> Result<(String, i64)> {
+    let line = bisect::text::first_bad_line(result);
+    crate::atomic::write(
+        &result.run_dir.join("first-bad.txt"),
+        format!("{line}\n").as_bytes(),
+    )?;
+    let mail = bisect::text::mail(result, reported_by);
+    if !mail.is_empty() {
+        crate::atomic::write(&result.run_dir.join("mail.txt"), mail.as_bytes())?;
+    }
+    let id = crate::history::History::open(history)?.record_bisect(result)?;
+    Ok((line, id))
+}
+
 /// Exit 0: a culprit named and verified; 1: not isolated, or not verified; 2: bad input.
 pub fn run(args: &Args, c: &Common) -> Result<i32> {
     let l = session::load(c)?;
@@ -120,6 +140,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         cache: source::cache_dir(),
         max_steps: args.max_steps,
         verify: !args.no_verify,
+        deadline: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let progress = std::thread::spawn(move || crate::report::terminal::progress(rx, false));
@@ -128,20 +149,11 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
     drop(tx);
     let _ = progress.join();
     let result = result?;
-    let line = bisect::text::first_bad_line(&result);
-    crate::atomic::write(
-        &run_dir.join("first-bad.txt"),
-        format!("{line}\n").as_bytes(),
-    )?;
-    let mail = bisect::text::mail(&result, &args.reported_by);
-    if !mail.is_empty() {
-        crate::atomic::write(&run_dir.join("mail.txt"), mail.as_bytes())?;
-    }
     let history = args
         .history
         .clone()
         .unwrap_or_else(|| crate::history::default_history_path(&c.out));
-    let id = crate::history::History::open(&history)?.record_bisect(&result)?;
+    let (line, id) = keep(&result, &args.reported_by, &history)?;
     eprint!("{}", bisect::text::steps(&result));
     if let Some(v) = &result.verification {
         eprintln!("kcross: {}", v.summary);

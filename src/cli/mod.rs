@@ -11,6 +11,7 @@ pub mod common;
 mod complete;
 mod doctor;
 pub mod nightly;
+mod nightly_bisect;
 mod plan;
 pub mod report;
 mod series;
@@ -106,6 +107,8 @@ enum Cmd {
         /// The mail's From: and Reported-by:
         #[arg(long, value_name = "ADDRESS", default_value = crate::report::mail::DEFAULT_FROM)]
         mail_from: String,
+        #[command(flatten)]
+        bisect: nightly_bisect::Args,
     },
     /// Render a recorded run (default: the latest) as HTML, markdown, JSON or KCIDB JSON
     Report {
@@ -232,7 +235,15 @@ fn dispatch(cli: Cli) -> Result<i32> {
             report,
             format,
             mail_from,
-        } => nightly::run(&common, history, &report.options(), format, &mail_from),
+            bisect,
+        } => nightly::run(
+            &common,
+            history,
+            &report.options(),
+            format,
+            &mail_from,
+            &bisect,
+        ),
         Cmd::Report {
             out,
             history,

@@ -34,13 +34,7 @@ pub fn record_nightly(
     let mut h = History::open(history)?;
     let run_id = h.record(run)?;
     let report = h.report(run_id, opts.slower_pct, opts.trend_runs)?;
-    let dir = &run.summary.out_dir;
-    let mut files = Vec::new();
-    for f in [Format::Html, Format::Markdown, Format::Json] {
-        let p = dir.join(format!("report.{}", f.extension()));
-        crate::atomic::write(&p, f.render(&report).as_bytes())?;
-        files.push(p);
-    }
+    let files = write_reports(&run.summary.out_dir, &report)?;
     let exit_code = if report.comparison.regressed() { 1 } else { 0 };
     Ok(NightlyOutcome {
         run_id,
@@ -49,6 +43,21 @@ pub fn record_nightly(
         exit_code,
     })
 }
+
+/// `report.html`, `report.md` and `report.json` of a nightly into its run dir.
+fn write_reports(dir: &Path, report: &RunReport) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for f in [Format::Html, Format::Markdown, Format::Json] {
+        let p = dir.join(format!("report.{}", f.extension()));
+        crate::atomic::write(&p, f.render(report).as_bytes())?;
+        files.push(p);
+    }
+    Ok(files)
+}
+
+/// Run between the comparison and the rendering (`--bisect`: put culprits beside the
+/// regressions).
+pub type AfterCompare<'a> = &'a mut dyn FnMut(&mut RunReport) -> Result<()>;
 
 /// What `kcross nightly` prints on stdout.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +78,13 @@ pub fn nightly(
     opts: &ReportOptions,
     format: NightlyFormat,
     mail: &crate::report::mail::Options,
+    after: Option<AfterCompare>,
 ) -> Result<i32> {
     let mut o = record_nightly(lock, history, run, opts)?;
+    if let Some(f) = after {
+        f(&mut o.report)?;
+        o.files = write_reports(&run.summary.out_dir, &o.report)?;
+    }
     let text = crate::report::mail_nightly::render(&o.report, mail);
     if let Some(t) = &text {
         let p = run.summary.out_dir.join("mail.eml");
@@ -100,6 +114,7 @@ pub fn run(
     opts: &ReportOptions,
     format: NightlyFormat,
     mail_from: &str,
+    bisect: &super::nightly_bisect::Args,
 ) -> Result<i32> {
     let history = history.unwrap_or_else(|| crate::history::default_history_path(&c.out));
     let lock = NightlyLock::acquire(&history)?;
@@ -144,5 +159,10 @@ pub fn run(
             .map(|cell| (cell.id.clone(), super::series::cell_info(cell)))
             .collect(),
     };
-    nightly(&lock, &history, &run, opts, format, &mail)
+    let mut hook = |r: &mut RunReport| {
+        super::nightly_bisect::bisect_regressions(bisect, c, &l, &src, r, &history, mail_from)
+            .map(|_| ())
+    };
+    let after: Option<AfterCompare> = if bisect.bisect { Some(&mut hook) } else { None };
+    nightly(&lock, &history, &run, opts, format, &mail, after)
 }

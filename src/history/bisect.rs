@@ -2,8 +2,8 @@
 //! which commits, the culprit and whether it was verified), with the whole result as JSON.
 //! The table is created when first needed; runs of the other stages are untouched by it.
 
-use super::store::{path_str, History};
-use crate::bisect::BisectResult;
+use super::store::{enum_str, path_str, History};
+use crate::bisect::{BisectResult, CommitInfo, Status};
 use crate::error::{Error, Result};
 use crate::outcome::HasOutcome;
 use rusqlite::params;
@@ -23,6 +23,49 @@ pub struct BisectRow {
     pub culprit: Option<String>,
     pub verified: bool,
     pub outcome: String,
+}
+
+/// What a nightly's bisection of one regression found, shown beside the regression.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Culprit {
+    /// `found`, `ambiguous`, `incomplete` (a bisection ran), or `not-bisected`.
+    pub status: String,
+    /// The first bad commit (status `found`).
+    pub commit: Option<CommitInfo>,
+    /// Re-checked from clean build dirs (and, for a runtime test, by a revert).
+    pub verified: bool,
+    /// The line to paste (`first bad commit: <sha> <subject> (...)`), or why there is none.
+    pub line: String,
+    /// The bisection's row in the history.
+    pub bisect_id: Option<i64>,
+    /// The bisection's results directory.
+    pub run_dir: Option<std::path::PathBuf>,
+}
+
+impl Culprit {
+    /// A finished bisection, recorded as `bisect_id`.
+    pub fn of(r: &BisectResult, line: String, bisect_id: i64) -> Culprit {
+        Culprit {
+            status: enum_str(&r.status),
+            commit: r.culprit.clone().filter(|_| r.status == Status::Found),
+            verified: r.verified(),
+            line,
+            bisect_id: Some(bisect_id),
+            run_dir: Some(r.run_dir.clone()),
+        }
+    }
+
+    /// No bisection ran, for `why`.
+    pub fn not_bisected(why: impl Into<String>) -> Culprit {
+        Culprit {
+            status: "not-bisected".into(),
+            commit: None,
+            verified: false,
+            line: why.into(),
+            bisect_id: None,
+            run_dir: None,
+        }
+    }
 }
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS bisects (
@@ -49,7 +92,7 @@ impl History {
     pub fn record_bisect(&mut self, r: &BisectResult) -> Result<i64> {
         self.conn.execute(TABLE, []).map_err(|e| err(self, e))?;
         let json = serde_json::to_string(r).map_err(|e| err(self, e))?;
-        let status = super::store::enum_str(&r.status);
+        let status = enum_str(&r.status);
         self.conn
             .execute(
                 "INSERT INTO bisects (recorded_at, repo, cell, chase, good, bad, status, culprit,

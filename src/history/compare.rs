@@ -77,6 +77,9 @@ pub struct Change {
     pub after: Option<String>,
     /// The diagnostic behind the change (new error or warning), with file:line.
     pub diagnostic: Option<Diagnostic>,
+    /// `kcross nightly --bisect`: the commit that caused it, or why it was not found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culprit: Option<super::bisect::Culprit>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -154,6 +157,7 @@ fn change(kind: ChangeKind, cell: &str, summary: String) -> Change {
         before: None,
         after: None,
         diagnostic: None,
+        culprit: None,
     }
 }
 

@@ -91,7 +91,12 @@ pub fn headline(r: &RunReport) -> String {
 }
 
 fn change_line(c: &Change) -> String {
-    format!("- **{}** {}: {}\n", c.kind, code(&c.cell), code(&c.summary))
+    let mut l = format!("- **{}** {}: {}\n", c.kind, code(&c.cell), code(&c.summary));
+    if let Some(k) = &c.culprit {
+        let v = if k.verified { " (verified)" } else { "" };
+        let _ = writeln!(l, "  - culprit{v}: {}", code(&k.line));
+    }
+    l
 }
 
 pub fn render(r: &RunReport) -> String {

@@ -198,11 +198,31 @@ fn changes_section(o: &mut String, r: &RunReport, regressions: bool) {
         let _ = writeln!(o, "<p class=\"none\">{}</p>\n</section>", escape(&text));
         return;
     }
-    o.push_str("<table class=\"changes\">\n<thead><tr><th>kind</th><th>cell</th><th>where</th><th>what</th></tr></thead>\n<tbody>\n");
+    // `nightly --bisect`: the culprit beside each regression.
+    let bisected = list.iter().any(|c| c.culprit.is_some());
+    let _ = writeln!(
+        o,
+        "<table class=\"changes\">\n<thead><tr><th>kind</th><th>cell</th><th>where</th><th>what</th>{}</tr></thead>\n<tbody>",
+        if bisected { "<th>culprit</th>" } else { "" }
+    );
     for c in list {
+        let culprit = match (&c.culprit, bisected) {
+            (Some(k), _) => format!(
+                "<td class=\"culprit {}\">{}{}</td>",
+                escape(&k.status),
+                escape(&k.line),
+                if k.verified {
+                    " <span class=\"verified\">(verified)</span>"
+                } else {
+                    ""
+                }
+            ),
+            (None, true) => "<td></td>".to_string(),
+            (None, false) => String::new(),
+        };
         let _ = writeln!(
             o,
-            "<tr><td><span class=\"kind\">{}</span></td><td><a href=\"#{}\"><code>{}</code></a></td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><span class=\"kind\">{}</span></td><td><a href=\"#{}\"><code>{}</code></a></td><td>{}</td><td>{}</td>{culprit}</tr>",
             escape(c.kind.as_str()),
             escape(&anchor(&c.cell)),
             escape(&c.cell),
