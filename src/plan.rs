@@ -25,6 +25,14 @@ pub struct Cell {
     pub image_path: String,
     /// where in the matrix this cell comes from (file:line:col)
     pub at: String,
+    /// Seconds the build's make may run before it is ended with verdict `timeout` (not part
+    /// of the config key: a limit changes nothing that is built).
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+fn default_timeout_s() -> u64 {
+    crate::matrix::DEFAULT_CELL_TIMEOUT_S
 }
 
 impl Cell {
@@ -178,6 +186,7 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
                 make_args: b.make_args.clone(),
                 image_path: arch.image_path.clone(),
                 at: b.at.clone(),
+                timeout_s: b.timeout_s.unwrap_or(crate::matrix::DEFAULT_CELL_TIMEOUT_S),
             });
         }
     }

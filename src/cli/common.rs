@@ -338,6 +338,7 @@ pub fn run_builds(
     l: &Loaded,
     src: &SourceTree,
     cells_at_once: Option<usize>,
+    timeout_s: Option<u64>,
 ) -> Result<RunSummary> {
     let run_dir = new_run_dir(&c.out, &l.plan.matrix)?;
     let opts = BuildOptions {
@@ -345,6 +346,7 @@ pub fn run_builds(
         cells_at_once: cells_at_once.unwrap_or(l.plan.cells.len()),
         run_dir: run_dir.clone(),
         build_root: build::default_build_root(),
+        timeout_s,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     // Progress goes to stderr even with --json (stdout stays machine-readable).

@@ -156,6 +156,9 @@ impl Export<RunSummary> for Junit {
                 st.set_description(text);
             } else if outcome.is_failure() {
                 st.set_message(c.reason.clone().unwrap_or_else(|| "failed".into()));
+                if c.verdict == crate::build::Verdict::Timeout {
+                    st.set_type("timeout");
+                }
                 let text: String = c
                     .first_errors(20)
                     .into_iter()
