@@ -223,3 +223,39 @@ fn a_bad_timeout_names_its_place() {
     let (code, _, err) = common::run(kcross().arg("plan").arg(&m));
     assert_eq!(code, 0, "{err}");
 }
+
+/// A real x86_64 guest whose test never ends: QEMU is killed at the boot timeout and the
+/// verdict is `timeout` (not a boot failure: the guest reached init and said so), with the
+/// limit in the reason and JUnit; no QEMU is left. The counter-case: the same kernel and
+/// guest, a test that ends, passes within the same limit.
+#[test]
+fn a_guest_that_hangs_is_a_timeout() {
+    use common::boot::*;
+    let _q = one_guest_at_a_time();
+    let out = shared_out("timeouts-guest");
+    let args = |t: &'static str| ["--arch", "x86_64", "--test", t, "--timeout", "20"];
+    let (code, v, err) = boot(&out, &args("boot"));
+    let r = only_result(&v);
+    assert_eq!(r["verdict"], "pass", "{r:#}\n{err}");
+    assert_eq!((code, &r["timed_out"]), (0, &Value::Bool(false)));
+
+    let (code, v, err) = boot(&out, &args("selftest-hang"));
+    let r = only_result(&v);
+    assert_eq!(r["verdict"], "timeout", "{r:#}\n{err}");
+    assert_eq!(code, 1, "a timeout fails the run");
+    assert_eq!(r["timed_out"], true);
+    assert!(r["total_s"].as_f64().unwrap() >= 20.0, "{r:#}");
+    assert!(
+        diagnostics(r).iter().any(|d| d.contains("never ends")),
+        "the guest reached the test: {r:#}"
+    );
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("within the 20 s timeout (QEMU killed)"),
+        "{reason}"
+    );
+    assert_no_qemu_left(r);
+    let run_dir = PathBuf::from(v["out_dir"].as_str().unwrap());
+    let junit = std::fs::read_to_string(run_dir.join("runtime-junit.xml")).unwrap();
+    assert!(junit.contains("type=\"timeout\""), "{junit}");
+}

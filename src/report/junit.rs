@@ -220,6 +220,8 @@ impl Export<RuntimeSummary> for Junit {
                 }
                 if r.verdict == BootVerdict::BootFailure {
                     status.set_type("boot-failure");
+                } else if r.verdict == BootVerdict::Timeout {
+                    status.set_type("timeout");
                 }
                 let mut detail = String::new();
                 if let Some(k) = r.result() {
