@@ -11,35 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// A compiler wrapper at a path stable across runs (so its cell's build dir stays warm):
-/// it sleeps `$KCROSS_TEST_HANG_S` seconds, silently, before compiling mm/mprotect.c.
-fn hang_cc() -> PathBuf {
-    static CC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CC.get_or_init(write_hang_cc).clone()
-}
-
-fn write_hang_cc() -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = common::cache().join("test-tools");
-    std::fs::create_dir_all(&dir).unwrap();
-    let cc = dir.join("hang-cc");
-    let text = "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *mm/mprotect.c) sleep \"${KCROSS_TEST_HANG_S:-0}\";; esac; done\nexec gcc \"$@\"\n";
-    if std::fs::read_to_string(&cc).ok().as_deref() != Some(text) {
-        let tmp = dir.join(format!("hang-cc.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, text).unwrap();
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::rename(&tmp, &cc).unwrap();
-    }
-    cc
-}
-
 fn matrix(dir: &Path, timeout: &str) -> PathBuf {
     let m = dir.join("m.toml");
     std::fs::write(
         &m,
         format!(
             "name = \"timeouts\"\n[defaults]\ntimeout = \"{timeout}\"\n[[build]]\nname = \"hang\"\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\nmake_args = [\"CC={}\"]\n",
-            hang_cc().display()
+            common::hang_cc().display()
         ),
     )
     .unwrap();

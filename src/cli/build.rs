@@ -3,7 +3,7 @@
 
 use super::common::{emit, ensure_tools, load, prepare_source, run_builds, Common};
 use crate::error::{outcome_code, Result};
-use crate::report::{self, Export};
+use crate::report;
 
 /// `kcross build`'s own flags.
 #[derive(clap::Args, Clone, Debug)]
@@ -33,11 +33,6 @@ pub fn run(c: &Common, a: &BuildArgs) -> Result<i32> {
     }
     let src = prepare_source(c, &l)?;
     let summary = run_builds(c, &l, &src, a.cells_at_once, a.timeout)?;
-    // For CI systems: a test case per cell, the first errors in the failure text.
-    crate::atomic::write(
-        &summary.out_dir.join("junit.xml"),
-        report::junit::Junit.render(&summary).as_bytes(),
-    )?;
     let rt = if runtime {
         let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
         let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;

@@ -354,9 +354,39 @@ pub fn run_builds(
     let summary = build::run(&l.plan, src, &opts, &tx);
     drop(tx);
     let _ = progress.join();
-    let summary = summary?;
-    set_latest(&c.out, &run_dir, Stage::Build)?;
-    Ok(summary)
+    // The run's results, then its publication as `latest`: if any of it cannot be written
+    // (a full disk, a read-only --out), the run dir is removed, so that nothing half-written
+    // stays behind for a later run or report to read. An interrupted run keeps its record.
+    let done = summary.and_then(|summary| {
+        // For CI systems: a test case per cell, the first errors in the failure text.
+        use crate::report::Export;
+        crate::atomic::write(
+            &summary.out_dir.join("junit.xml"),
+            report::junit::Junit.render(&summary).as_bytes(),
+        )?;
+        set_latest(&c.out, &run_dir, Stage::Build)?;
+        Ok(summary)
+    });
+    if let Err(e) = &done {
+        if !matches!(e, Error::Interrupted) {
+            discard_run(&c.out, &run_dir);
+        }
+    }
+    done
+}
+
+/// Remove a run dir that could not be written whole, and any `latest` link to it.
+fn discard_run(out: &Path, run_dir: &Path) {
+    let _ = std::fs::remove_dir_all(run_dir);
+    for e in std::fs::read_dir(out).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_symlink()
+            && std::fs::read_link(&p).is_ok_and(|t| out.join(&t) == run_dir || t == run_dir)
+        {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+    let _ = std::fs::remove_dir(out.join("runs"));
 }
 
 /// The result on stdout: with `--json` the value as JSON (and the human text on stderr, so a
