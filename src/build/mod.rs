@@ -233,6 +233,10 @@ pub struct BuildOptions {
     pub build_root: PathBuf,
     /// Seconds each cell's build may take, overriding the matrix's (`--timeout`).
     pub timeout_s: Option<u64>,
+    /// `run_dir` holds an earlier run of this plan (`--resume`): a cell whose `result.json`
+    /// there is complete, of the same configuration and build dir, is taken as it is; the
+    /// others are built.
+    pub resume: bool,
 }
 
 /// A shared jobserver: `jobs` tokens. Every make we start first takes one token (its implicit
@@ -383,8 +387,13 @@ fn build_cell(
 ) -> Result<CellResult> {
     let _ = events.send(Event::CellStarted { cell: c.id.clone() });
     let dir = opts.run_dir.join("cells").join(&c.id);
-    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
     let bd = build_dir_for(&opts.build_root, src, c);
+    if opts.resume {
+        if let Some(done) = record::finished_for(&dir.join("result.json"), c, &bd.path) {
+            return Ok(done);
+        }
+    }
+    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
     // Before anything runs: result.json says the cell is incomplete until it is replaced by
     // the finished result, and reproduce.sh says what is about to run.
     let started = record::CellStarted::new(c, &dir, &bd.path);

@@ -153,7 +153,7 @@ pub fn run(a: &BootArgs) -> Result<i32> {
         Decision::Build(why) => {
             eprintln!("kcross: building first: {why}");
             session::ensure_tools(&l)?;
-            let s = session::run_builds(c, &l, &src, None, None)?;
+            let s = session::run_builds(c, &l, &src, None, None, None)?;
             eprint!("{}", crate::report::terminal::table(&s));
             s
         }

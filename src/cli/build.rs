@@ -18,6 +18,11 @@ pub struct BuildArgs {
     /// `timeout`, else 2h); past it make is ended and the cell's verdict is `timeout`
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<u64>,
+    /// Finish an earlier run of this matrix (a directory in <out>/runs/, e.g. one that was
+    /// killed): its cells with a complete result.json are kept, the others are built, and
+    /// its summary is written whole
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<std::path::PathBuf>,
 }
 
 fn parse_duration(s: &str) -> std::result::Result<u64, String> {
@@ -32,7 +37,7 @@ pub fn run(c: &Common, a: &BuildArgs) -> Result<i32> {
         super::common::ensure_runtime_tools(&l)?;
     }
     let src = prepare_source(c, &l)?;
-    let summary = run_builds(c, &l, &src, a.cells_at_once, a.timeout)?;
+    let summary = run_builds(c, &l, &src, a.cells_at_once, a.timeout, a.resume.as_deref())?;
     let rt = if runtime {
         let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
         let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;

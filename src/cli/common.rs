@@ -339,14 +339,19 @@ pub fn run_builds(
     src: &SourceTree,
     cells_at_once: Option<usize>,
     timeout_s: Option<u64>,
+    resume: Option<&Path>,
 ) -> Result<RunSummary> {
-    let run_dir = new_run_dir(&c.out, &l.plan.matrix)?;
+    let run_dir = match resume {
+        Some(dir) => resumable_run_dir(&c.out, dir)?,
+        None => new_run_dir(&c.out, &l.plan.matrix)?,
+    };
     let opts = BuildOptions {
         jobs: jobs(c),
         cells_at_once: cells_at_once.unwrap_or(l.plan.cells.len()),
         run_dir: run_dir.clone(),
         build_root: build::default_build_root(),
         timeout_s,
+        resume: resume.is_some(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     // Progress goes to stderr even with --json (stdout stays machine-readable).
@@ -368,11 +373,35 @@ pub fn run_builds(
         Ok(summary)
     });
     if let Err(e) = &done {
-        if !matches!(e, Error::Interrupted) {
+        // A resumed run dir is not this run's to remove: it holds the earlier run's results.
+        if !matches!(e, Error::Interrupted) && resume.is_none() {
             discard_run(&c.out, &run_dir);
         }
     }
     done
+}
+
+/// `--resume DIR`: a run dir of `out` (`<out>/runs/<name>`, so the --out lock covers it) that
+/// some kcross build wrote (it has `cells/`).
+fn resumable_run_dir(out: &Path, dir: &Path) -> Result<PathBuf> {
+    let runs = out.join("runs");
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let d = canon(dir);
+    if d.parent() != Some(canon(&runs).as_path()) {
+        return Err(Error::Usage(format!(
+            "--resume {}: not a run of --out {} (expected a directory in {})",
+            dir.display(),
+            out.display(),
+            runs.display()
+        )));
+    }
+    if !d.join("cells").is_dir() {
+        return Err(Error::Usage(format!(
+            "--resume {}: not a kcross build run (no cells/ in it)",
+            dir.display()
+        )));
+    }
+    Ok(d)
 }
 
 /// Remove a run dir that could not be written whole, and any `latest` link to it.
