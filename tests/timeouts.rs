@@ -166,6 +166,19 @@ fn a_hung_make_is_ended_at_the_cell_timeout_and_a_sufficient_limit_passes() {
         "{junit}"
     );
 
+    // History keeps the verdict and the reason with its limit, counted as a failure.
+    let h_path = out1.join("history.sqlite");
+    let run = kcross::build::load_summary(&run_dir.join("summary.json")).unwrap();
+    let mut h = kcross::history::History::open(&h_path).unwrap();
+    let id = h
+        .record(&kcross::history::RecordedRun::new(run, vec![], vec![]))
+        .unwrap();
+    let back = h.load(id).unwrap();
+    let c = &back.summary.cells[0];
+    assert_eq!(c.verdict, kcross::build::Verdict::Timeout);
+    assert!(c.reason.as_deref().unwrap().contains("15 s timeout"), "{c:?}");
+    assert_eq!(back.failed_cells(), 1);
+
     // The counter-case: the same cell, a compile that takes 3 s, and a sufficient limit
     // from --timeout (overriding the matrix's): it passes, and the object is there.
     let r = build(
