@@ -294,6 +294,16 @@ impl Timer {
     }
 }
 
+impl Drop for Timer {
+    /// However the run ends (an early error return too), the timer stops before the child's
+    /// `GroupChild` (declared before it, so dropped after it) reaps the leader.
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.done;
+        lock.lock().unwrap().over = true;
+        cv.notify_all();
+    }
+}
+
 /// Run a short command to completion, capturing stdout and stderr.
 pub fn run_capture(cmd: &mut Command) -> Result<std::process::Output> {
     use std::io::Read;
@@ -328,4 +338,30 @@ pub fn describe(cmd: &Command) -> String {
         s.push_str(&a.to_string_lossy());
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_child_is_killed_at_its_limit_and_a_quick_one_is_not() {
+        let d = tempfile::tempdir().unwrap();
+        let log = d.path().join("log");
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let r =
+            run_logged_within(&mut cmd, &log, Some(Duration::from_millis(300)), |_| {}).unwrap();
+        assert!(r.timed_out && !r.status.success(), "{r:?}");
+        assert!(r.elapsed >= Duration::from_millis(300), "{r:?}");
+        let mut cmd = Command::new("echo");
+        cmd.arg("done");
+        let mut lines = Vec::new();
+        let r = run_logged_within(&mut cmd, &log, Some(Duration::from_secs(30)), |l| {
+            lines.push(l.to_string())
+        })
+        .unwrap();
+        assert!(!r.timed_out && r.status.success(), "{r:?}");
+        assert_eq!(lines, ["done"]);
+    }
 }
