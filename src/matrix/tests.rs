@@ -203,3 +203,42 @@ fn lkb_harness_powerpc_is_decided_by_cross_compile() {
         ]
     );
 }
+
+#[test]
+fn build_timeouts_from_defaults_per_entry_and_the_default() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "m.toml",
+        "name = \"t\"\n[defaults]\nconfig = \"tinyconfig\"\ntimeout = \"30m\"\n\
+         [[build]]\narch = \"x86_64\"\n\
+         [[build]]\narch = \"arm64\"\ntimeout = \"1h30m\"\n",
+    );
+    let m = load(Some(&p), &reg()).unwrap();
+    let t: Vec<_> = m.builds.iter().map(|b| b.timeout_s).collect();
+    assert_eq!(t, [Some(1800), Some(5400)]);
+    let plan = crate::plan::expand(&m, &reg(), &Default::default()).unwrap();
+    let t: Vec<_> = plan.cells.iter().map(|c| c.timeout_s).collect();
+    assert_eq!(t, [1800, 5400]);
+    // None given: the documented default; and the limit is no part of the config key.
+    let p = write(
+        d.path(),
+        "n.toml",
+        "name = \"t\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\n",
+    );
+    let n = load(Some(&p), &reg()).unwrap();
+    let plain = crate::plan::expand(&n, &reg(), &Default::default()).unwrap();
+    assert_eq!(plain.cells[0].timeout_s, DEFAULT_CELL_TIMEOUT_S);
+    assert_eq!(plain.cells[0].config_key(), plan.cells[0].config_key());
+    // A bad one names its place.
+    let p = write(
+        d.path(),
+        "b.toml",
+        "name = \"t\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntimeout = \"0s\"\n",
+    );
+    let e = load(Some(&p), &reg()).unwrap_err().to_string();
+    assert!(
+        e.contains("b.toml:5:") && e.contains("longer than 0"),
+        "{e}"
+    );
+}
