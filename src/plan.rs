@@ -222,6 +222,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cells_timeout_is_the_matrix_s_or_the_default_and_no_part_of_its_config_key() {
+        let reg = Registry::load(&[]).unwrap();
+        let mut m = crate::matrix::load(None, &reg).unwrap();
+        let plain = expand(&m, &reg, &Filters::default()).unwrap();
+        assert!(plain
+            .cells
+            .iter()
+            .all(|c| c.timeout_s == crate::matrix::DEFAULT_CELL_TIMEOUT_S));
+        m.builds[0].timeout_s = Some(90);
+        let p = expand(&m, &reg, &Filters::default()).unwrap();
+        assert_eq!(p.cells[0].timeout_s, 90);
+        assert_eq!(p.cells[0].config_key(), plain.cells[0].config_key());
+    }
+
+    #[test]
     fn default_plan_has_stable_ids_and_filters() {
         let reg = Registry::load(&[]).unwrap();
         let m = crate::matrix::load(None, &reg).unwrap();

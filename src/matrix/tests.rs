@@ -205,7 +205,7 @@ fn lkb_harness_powerpc_is_decided_by_cross_compile() {
 }
 
 #[test]
-fn build_timeouts_from_defaults_per_entry_and_the_default() {
+fn build_timeouts_from_defaults_and_per_entry() {
     let d = tempfile::tempdir().unwrap();
     let p = write(
         d.path(),
@@ -217,19 +217,6 @@ fn build_timeouts_from_defaults_per_entry_and_the_default() {
     let m = load(Some(&p), &reg()).unwrap();
     let t: Vec<_> = m.builds.iter().map(|b| b.timeout_s).collect();
     assert_eq!(t, [Some(1800), Some(5400)]);
-    let plan = crate::plan::expand(&m, &reg(), &Default::default()).unwrap();
-    let t: Vec<_> = plan.cells.iter().map(|c| c.timeout_s).collect();
-    assert_eq!(t, [1800, 5400]);
-    // None given: the documented default; and the limit is no part of the config key.
-    let p = write(
-        d.path(),
-        "n.toml",
-        "name = \"t\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\n",
-    );
-    let n = load(Some(&p), &reg()).unwrap();
-    let plain = crate::plan::expand(&n, &reg(), &Default::default()).unwrap();
-    assert_eq!(plain.cells[0].timeout_s, DEFAULT_CELL_TIMEOUT_S);
-    assert_eq!(plain.cells[0].config_key(), plan.cells[0].config_key());
     // A bad one names its place.
     let p = write(
         d.path(),
