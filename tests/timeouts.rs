@@ -176,7 +176,10 @@ fn a_hung_make_is_ended_at_the_cell_timeout_and_a_sufficient_limit_passes() {
     let back = h.load(id).unwrap();
     let c = &back.summary.cells[0];
     assert_eq!(c.verdict, kcross::build::Verdict::Timeout);
-    assert!(c.reason.as_deref().unwrap().contains("15 s timeout"), "{c:?}");
+    assert!(
+        c.reason.as_deref().unwrap().contains("15 s timeout"),
+        "{c:?}"
+    );
     assert_eq!(back.failed_cells(), 1);
 
     // The counter-case: the same cell, a compile that takes 3 s, and a sufficient limit
