@@ -22,7 +22,7 @@ fn matrix(dir: &Path) -> PathBuf {
             "name = \"resume\"\n[defaults]\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n\
              [[build]]\nname = \"plain\"\narch = \"x86_64\"\n\
              [[build]]\nname = \"hang\"\narch = \"x86_64\"\nmake_args = [\"CC={}\"]\n",
-            common::hang_cc().display()
+            common::hang_cc("resume").display()
         ),
     )
     .unwrap();

@@ -17,7 +17,7 @@ fn matrix(dir: &Path, timeout: &str) -> PathBuf {
         &m,
         format!(
             "name = \"timeouts\"\n[defaults]\ntimeout = \"{timeout}\"\n[[build]]\nname = \"hang\"\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\nmake_args = [\"CC={}\"]\n",
-            common::hang_cc().display()
+            common::hang_cc("timeouts").display()
         ),
     )
     .unwrap();
