@@ -22,8 +22,9 @@ pub struct BootArgs {
     /// Guest tests to run (repeatable; default: the matrix's [runtime] tests, else `boot`)
     #[arg(long = "test")]
     pub tests: Vec<String>,
-    /// Seconds per boot before QEMU is killed (default: the matrix's [runtime] timeout, else 300)
-    #[arg(long)]
+    /// Time per boot before QEMU is killed and the verdict is `timeout`: seconds, or `90s`,
+    /// `5m` (default: the matrix's [runtime] timeout, else 300 s)
+    #[arg(long, value_parser = super::build::parse_duration)]
     pub timeout: Option<u64>,
     /// Extra kernel command-line argument (repeatable), e.g. `rdinit=/nonexistent`
     #[arg(long = "kernel-arg")]

@@ -25,7 +25,7 @@ pub struct BuildArgs {
     pub resume: Option<std::path::PathBuf>,
 }
 
-fn parse_duration(s: &str) -> std::result::Result<u64, String> {
+pub(super) fn parse_duration(s: &str) -> std::result::Result<u64, String> {
     crate::util::duration::parse(s)
 }
 
