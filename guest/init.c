@@ -30,6 +30,7 @@ static const struct test tests[] = {
 	{ "boot", test_boot },
 	{ "devdax-pud-mprotect", test_devdax_pud_mprotect },
 	{ "selftest-fail", test_selftest_fail },
+	{ "selftest-hang", test_selftest_hang },
 	{ "kunit", test_kunit },
 };
 

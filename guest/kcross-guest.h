@@ -34,6 +34,7 @@ long long now_ms(void);
 /* The tests: return V_PASS / V_FAIL / V_SKIP (via fail() / skip() for a reason). */
 int test_boot(struct outcome *o);
 int test_selftest_fail(struct outcome *o);
+int test_selftest_hang(struct outcome *o);
 int test_kunit(struct outcome *o);
 int test_devdax_pud_mprotect(struct outcome *o);
 

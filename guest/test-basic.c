@@ -25,6 +25,17 @@ int test_selftest_fail(struct outcome *o)
 	return fail(o, "deliberate failure (selftest)");
 }
 
+/* Never ends (checks that a guest that hangs is ended at the boot timeout and reported as
+ * a timeout): says so once, then waits silently. */
+int test_selftest_hang(struct outcome *o)
+{
+	(void)o;
+	diag("this test never ends: it checks that a hung guest is reported as a timeout");
+	for (;;)
+		pause();
+	return V_PASS;
+}
+
 /* The kernel runs its built-in KUnit suites before init and prints their KTAP; kcross reads
  * that from the console. This only says whether the kernel has KUnit at all. */
 int test_kunit(struct outcome *o)

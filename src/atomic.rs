@@ -23,7 +23,8 @@ fn write_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .ctx(|| format!("creating a temp file in {}", dir.display()))?;
-    tmp.write_all(bytes)
+    tmp.as_file_mut()
+        .write_all(bytes)
         .ctx(|| format!("writing {}", path.display()))?;
     if let Some(mode) = mode {
         use std::os::unix::fs::PermissionsExt;

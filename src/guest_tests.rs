@@ -37,6 +37,12 @@ pub const TESTS: &[GuestTest] = &[
         kunit: false,
     },
     GuestTest {
+        name: "selftest-hang",
+        description: "never ends (checks that a guest that hangs is ended at the boot timeout and reported as a timeout)",
+        needs_nvdimm: false,
+        kunit: false,
+    },
+    GuestTest {
         name: "kunit",
         description: "the kernel's built-in KUnit suites (the matrix's `[runtime] kunit` symbols), run at boot: their KTAP from the console, per suite and case (the guest only checks the kernel has KUnit)",
         needs_nvdimm: false,

@@ -25,6 +25,14 @@ pub struct Cell {
     pub image_path: String,
     /// where in the matrix this cell comes from (file:line:col)
     pub at: String,
+    /// Seconds the build's make may run before it is ended with verdict `timeout` (not part
+    /// of the config key: a limit changes nothing that is built).
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+fn default_timeout_s() -> u64 {
+    crate::matrix::DEFAULT_CELL_TIMEOUT_S
 }
 
 impl Cell {
@@ -178,6 +186,7 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
                 make_args: b.make_args.clone(),
                 image_path: arch.image_path.clone(),
                 at: b.at.clone(),
+                timeout_s: b.timeout_s.unwrap_or(crate::matrix::DEFAULT_CELL_TIMEOUT_S),
             });
         }
     }
@@ -211,6 +220,21 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cells_timeout_is_the_matrix_s_or_the_default_and_no_part_of_its_config_key() {
+        let reg = Registry::load(&[]).unwrap();
+        let mut m = crate::matrix::load(None, &reg).unwrap();
+        let plain = expand(&m, &reg, &Filters::default()).unwrap();
+        assert!(plain
+            .cells
+            .iter()
+            .all(|c| c.timeout_s == crate::matrix::DEFAULT_CELL_TIMEOUT_S));
+        m.builds[0].timeout_s = Some(90);
+        let p = expand(&m, &reg, &Filters::default()).unwrap();
+        assert_eq!(p.cells[0].timeout_s, 90);
+        assert_eq!(p.cells[0].config_key(), plain.cells[0].config_key());
+    }
 
     #[test]
     fn default_plan_has_stable_ids_and_filters() {

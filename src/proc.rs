@@ -174,11 +174,29 @@ impl Drop for GroupChild {
 
 /// Run a command with stdout and stderr merged into `log` (appended), calling `on_line` for
 /// each line as it arrives (progress display). Returns the exit status.
-pub fn run_logged(
+pub fn run_logged(cmd: &mut Command, log: &Path, on_line: impl FnMut(&str)) -> Result<ExitStatus> {
+    Ok(run_logged_within(cmd, log, None, on_line)?.status)
+}
+
+/// How a child run under a time limit ended.
+#[derive(Debug)]
+pub struct Limited {
+    pub status: ExitStatus,
+    /// The limit was reached and the child's whole process group was killed.
+    pub timed_out: bool,
+    pub elapsed: Duration,
+}
+
+/// `run_logged` under a time limit: when `limit` passes before the child exits, its whole
+/// process group is killed (SIGKILL), even a child that writes nothing (a hung link), and
+/// the result says `timed_out`. The leader is reaped only after the timer has been told the
+/// run is over (under one lock), so the group's id the timer signals is never a reused one.
+pub fn run_logged_within(
     cmd: &mut Command,
     log: &Path,
+    limit: Option<Duration>,
     mut on_line: impl FnMut(&str),
-) -> Result<ExitStatus> {
+) -> Result<Limited> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -189,9 +207,11 @@ pub fn run_logged(
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(writer))
         .stderr(Stdio::from(writer2));
+    let t0 = Instant::now();
     let mut child = GroupChild::spawn(cmd)?;
     // Drop our copies of the write end (held inside `cmd`) so EOF arrives when the child exits.
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let timer = limit.map(|l| Timer::start(child.pgid, l));
     let mut rd = BufReader::new(reader);
     let mut buf = Vec::new();
     loop {
@@ -207,7 +227,81 @@ pub fn run_logged(
         let line = String::from_utf8_lossy(&buf);
         on_line(line.trim_end());
     }
-    child.wait()
+    // The leader may still be running (it closed its output): wait without reaping, then
+    // stop the timer before the group's id can be freed.
+    let timed_out = match timer {
+        Some(t) => {
+            let done = t.done.clone();
+            let (lock, cv) = &*done;
+            loop {
+                let mut st = lock.lock().unwrap();
+                if st.fired || child.exited(true) {
+                    st.over = true;
+                    cv.notify_all();
+                    break st.fired;
+                }
+                drop(st);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        None => false,
+    };
+    let status = child.wait()?;
+    Ok(Limited {
+        status,
+        timed_out,
+        elapsed: t0.elapsed(),
+    })
+}
+
+#[derive(Default)]
+struct TimerState {
+    /// The run is over: the timer must not signal any more.
+    over: bool,
+    /// The timer killed the group.
+    fired: bool,
+}
+
+/// Kills a process group once its limit passes, unless told first that the run is over.
+struct Timer {
+    done: std::sync::Arc<(Mutex<TimerState>, std::sync::Condvar)>,
+}
+
+impl Timer {
+    fn start(pgid: i32, limit: Duration) -> Timer {
+        let done =
+            std::sync::Arc::new((Mutex::new(TimerState::default()), std::sync::Condvar::new()));
+        let d = done.clone();
+        std::thread::spawn(move || {
+            let (lock, cv) = &*d;
+            let deadline = Instant::now() + limit;
+            let mut st = lock.lock().unwrap();
+            while !st.over {
+                let now = Instant::now();
+                if now >= deadline {
+                    // SAFETY: kill(2) on our child's group; its leader is not reaped yet
+                    // (reaping waits for `over`, which we hold the lock of).
+                    unsafe {
+                        libc::kill(-pgid, libc::SIGKILL);
+                    }
+                    st.fired = true;
+                    return;
+                }
+                st = cv.wait_timeout(st, deadline - now).unwrap().0;
+            }
+        });
+        Timer { done }
+    }
+}
+
+impl Drop for Timer {
+    /// However the run ends (an early error return too), the timer stops before the child's
+    /// `GroupChild` (declared before it, so dropped after it) reaps the leader.
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.done;
+        lock.lock().unwrap().over = true;
+        cv.notify_all();
+    }
 }
 
 /// Run a short command to completion, capturing stdout and stderr.
@@ -244,4 +338,30 @@ pub fn describe(cmd: &Command) -> String {
         s.push_str(&a.to_string_lossy());
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_child_is_killed_at_its_limit_and_a_quick_one_is_not() {
+        let d = tempfile::tempdir().unwrap();
+        let log = d.path().join("log");
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let r =
+            run_logged_within(&mut cmd, &log, Some(Duration::from_millis(300)), |_| {}).unwrap();
+        assert!(r.timed_out && !r.status.success(), "{r:?}");
+        assert!(r.elapsed >= Duration::from_millis(300), "{r:?}");
+        let mut cmd = Command::new("echo");
+        cmd.arg("done");
+        let mut lines = Vec::new();
+        let r = run_logged_within(&mut cmd, &log, Some(Duration::from_secs(30)), |l| {
+            lines.push(l.to_string())
+        })
+        .unwrap();
+        assert!(!r.timed_out && r.status.success(), "{r:?}");
+        assert_eq!(lines, ["done"]);
+    }
 }

@@ -107,6 +107,7 @@ fn cell(
         dir: out.join("cells").join(&id),
         build_dir: PathBuf::from("/var/cache/kcross/build").join(&id),
         image: None,
+        timeout: None,
     }
 }
 

@@ -277,6 +277,7 @@ pub fn build(
     jobs: &Jobs,
     events: &Sender<Event>,
     compiler_version: &str,
+    limit_s: u64,
 ) -> Result<CellResult> {
     let t0 = Instant::now();
     let _lock = FileLock::acquire(&bd.lock)?;
@@ -304,6 +305,7 @@ pub fn build(
     result.incremental = Some(!tracked.is_cold());
     let tb = Instant::now();
     let mut cmd = make_command(&src.root, &bd.path, c, &c.targets);
+    tracked.set_limit(Some(std::time::Duration::from_secs(limit_s)));
     let run = tracked.make(
         &mut cmd,
         &c.targets,
@@ -322,7 +324,16 @@ pub fn build(
     // The tree's diagnostics, not only what this make printed: a warm rebuild reports what
     // a cold one would.
     result.diagnostics = tracked.view(&c.targets);
-    if !run.ok {
+    if run.timed_out {
+        let elapsed_s = run.elapsed.as_secs_f64();
+        result.verdict = Verdict::Timeout;
+        result.failed_stage = Some(Stage::Build);
+        result.reason = Some(format!(
+            "make ran past the cell's {} timeout and was ended after {elapsed_s:.1} s",
+            crate::util::duration::show(limit_s)
+        ));
+        result.timeout = Some(super::TimedOut { limit_s, elapsed_s });
+    } else if !run.ok {
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Build);
     }

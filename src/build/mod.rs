@@ -26,6 +26,9 @@ pub enum Verdict {
     Pass,
     Fail,
     Skipped,
+    /// The build's make ran past the cell's time limit and was ended (a `fail`: a build that
+    /// does not finish in its limit is a failed build; `CellResult::timeout` says how long).
+    Timeout,
 }
 
 impl std::fmt::Display for Verdict {
@@ -34,6 +37,7 @@ impl std::fmt::Display for Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "FAIL",
             Verdict::Skipped => "skipped",
+            Verdict::Timeout => "TIMEOUT",
         })
     }
 }
@@ -45,6 +49,7 @@ impl crate::outcome::HasOutcome for Verdict {
             Verdict::Pass => Outcome::Pass,
             Verdict::Fail => Outcome::Fail,
             Verdict::Skipped => Outcome::Skipped,
+            Verdict::Timeout => Outcome::Fail,
         }
     }
 }
@@ -101,6 +106,16 @@ pub struct CellResult {
     pub build_dir: PathBuf,
     /// The boot image, when the build produced it.
     pub image: Option<PathBuf>,
+    /// Set when the verdict is `timeout`: the limit and how long make ran before it was ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<TimedOut>,
+}
+
+/// A cell's make that reached its time limit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimedOut {
+    pub limit_s: u64,
+    pub elapsed_s: f64,
 }
 
 impl CellResult {
@@ -137,6 +152,7 @@ impl CellResult {
             dir: dir.to_path_buf(),
             build_dir: build_dir.to_path_buf(),
             image: None,
+            timeout: None,
         }
     }
 
@@ -187,7 +203,7 @@ impl RunSummary {
             .map(|c| crate::known::Subject {
                 cell: &c.cell,
                 arch: &c.arch,
-                failed: c.verdict == Verdict::Fail,
+                failed: crate::outcome::HasOutcome::outcome(&c.verdict).is_failure(),
                 diagnostics: &c.diagnostics,
             })
             .collect();
@@ -215,6 +231,12 @@ pub struct BuildOptions {
     pub run_dir: PathBuf,
     /// Build dirs root (shared between runs and tests).
     pub build_root: PathBuf,
+    /// Seconds each cell's build may take, overriding the matrix's (`--timeout`).
+    pub timeout_s: Option<u64>,
+    /// `run_dir` holds an earlier run of this plan (`--resume`): a cell whose `result.json`
+    /// there is complete, of the same configuration and build dir, is taken as it is; the
+    /// others are built.
+    pub resume: bool,
 }
 
 /// A shared jobserver: `jobs` tokens. Every make we start first takes one token (its implicit
@@ -256,6 +278,20 @@ impl Jobs {
         on_line: impl FnMut(&str),
     ) -> Result<std::process::ExitStatus> {
         self.with_token(cmd, |cmd| crate::proc::run_logged(cmd, log, on_line))?
+    }
+
+    /// `make` under a time limit counted from when make starts (not while it waits for a
+    /// token): past it, make's whole process group is killed and the result says so.
+    pub fn make_within(
+        &self,
+        cmd: &mut std::process::Command,
+        log: &std::path::Path,
+        limit: Option<std::time::Duration>,
+        on_line: impl FnMut(&str),
+    ) -> Result<crate::proc::Limited> {
+        self.with_token(cmd, |cmd| {
+            crate::proc::run_logged_within(cmd, log, limit, on_line)
+        })?
     }
 }
 
@@ -351,8 +387,13 @@ fn build_cell(
 ) -> Result<CellResult> {
     let _ = events.send(Event::CellStarted { cell: c.id.clone() });
     let dir = opts.run_dir.join("cells").join(&c.id);
-    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
     let bd = build_dir_for(&opts.build_root, src, c);
+    if opts.resume {
+        if let Some(done) = record::finished_for(&dir.join("result.json"), c, &bd.path) {
+            return Ok(done);
+        }
+    }
+    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
     // Before anything runs: result.json says the cell is incomplete until it is replaced by
     // the finished result, and reproduce.sh says what is about to run.
     let started = record::CellStarted::new(c, &dir, &bd.path);
@@ -366,7 +407,8 @@ fn build_cell(
         compiler_version: &compiler,
     });
     crate::atomic::write_executable(&dir.join("reproduce.sh"), script.as_bytes())?;
-    let result = match cell::build(c, src, &bd, &dir, jobs, events, &compiler) {
+    let limit = opts.timeout_s.unwrap_or(c.timeout_s);
+    let result = match cell::build(c, src, &bd, &dir, jobs, events, &compiler, limit) {
         Err(crate::Error::Interrupted) => {
             record::write_interrupted(&dir.join("result.json"), &started)?;
             return Err(crate::Error::Interrupted);

@@ -124,6 +124,23 @@ pub fn load(path: &Path) -> Result<CellRecord> {
     )))
 }
 
+/// `--resume`: the finished result in `path` when it is this cell's, of the same
+/// configuration and build dir (so of the same source); None when the cell must be built (no
+/// record, an incomplete or interrupted one, another configuration, an unreadable file).
+pub fn finished_for(path: &Path, c: &Cell, build_dir: &Path) -> Option<CellResult> {
+    match load(path) {
+        Ok(CellRecord::Complete(r))
+            if r.cell == c.id
+                && r.config_key == c.config_key()
+                && r.targets == c.targets
+                && r.build_dir == build_dir =>
+        {
+            Some(*r)
+        }
+        _ => None,
+    }
+}
+
 /// The first line of `<compiler> --version` for the cell's toolchain (its compiler is the
 /// first program the compiler family requires), or why it is not known.
 pub fn compiler_version(tc: &ResolvedToolchain) -> String {

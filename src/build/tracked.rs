@@ -18,6 +18,8 @@ pub struct Tracked {
     pub recovery: Recovery,
     roots: Roots,
     cell: String,
+    /// The time limit of each make (None: none).
+    limit: Option<std::time::Duration>,
 }
 
 /// What one tracked make did.
@@ -27,6 +29,9 @@ pub struct MakeRun {
     pub printed: Vec<Diagnostic>,
     /// The units kbuild recompiled.
     pub rebuilt: BTreeSet<String>,
+    /// The make reached the limit and its process group was killed.
+    pub timed_out: bool,
+    pub elapsed: std::time::Duration,
 }
 
 impl Tracked {
@@ -41,7 +46,13 @@ impl Tracked {
                 build: bd.path.clone(),
             },
             cell: cell.to_string(),
+            limit: None,
         })
+    }
+
+    /// Give each following make a time limit.
+    pub fn set_limit(&mut self, limit: Option<std::time::Duration>) {
+        self.limit = limit;
     }
 
     /// Record what configure said: replaced when it ran, kept when it was reused.
@@ -72,7 +83,8 @@ impl Tracked {
         on_line: impl FnMut(&str),
     ) -> Result<MakeRun> {
         self.state.begin(&self.roots.build)?;
-        let status = jobs.make(cmd, log, on_line)?;
+        let run = jobs.make_within(cmd, log, self.limit, on_line)?;
+        let status = run.status;
         let text = std::fs::read_to_string(log).ctx(|| format!("reading {}", log.display()))?;
         let ctx = ParseContext {
             source_root: self.roots.source.clone(),
@@ -80,7 +92,9 @@ impl Tracked {
             cell: self.cell.clone(),
         };
         let mut printed = diag::parse_log(&text, &ctx);
-        if !status.success() && !printed.iter().any(Diagnostic::is_error) {
+        // A make killed at its limit failed because of the limit (the verdict says so), not
+        // because of anything it printed.
+        if !status.success() && !run.timed_out && !printed.iter().any(Diagnostic::is_error) {
             // Its fingerprint is the same every time, so a persisting failure is not new.
             printed.push(make_failure(&self.cell, "make failed", &text));
         }
@@ -94,9 +108,11 @@ impl Tracked {
             touched,
         )?;
         Ok(MakeRun {
-            ok: status.success(),
+            ok: status.success() && !run.timed_out,
             printed,
             rebuilt,
+            timed_out: run.timed_out,
+            elapsed: run.elapsed,
         })
     }
 

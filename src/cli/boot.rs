@@ -22,8 +22,9 @@ pub struct BootArgs {
     /// Guest tests to run (repeatable; default: the matrix's [runtime] tests, else `boot`)
     #[arg(long = "test")]
     pub tests: Vec<String>,
-    /// Seconds per boot before QEMU is killed (default: the matrix's [runtime] timeout, else 300)
-    #[arg(long)]
+    /// Time per boot before QEMU is killed and the verdict is `timeout`: seconds, or `90s`,
+    /// `5m` (default: the matrix's [runtime] timeout, else 300 s)
+    #[arg(long, value_parser = super::build::parse_duration)]
     pub timeout: Option<u64>,
     /// Extra kernel command-line argument (repeatable), e.g. `rdinit=/nonexistent`
     #[arg(long = "kernel-arg")]
@@ -153,7 +154,7 @@ pub fn run(a: &BootArgs) -> Result<i32> {
         Decision::Build(why) => {
             eprintln!("kcross: building first: {why}");
             session::ensure_tools(&l)?;
-            let s = session::run_builds(c, &l, &src, None)?;
+            let s = session::run_builds(c, &l, &src, None, None, None)?;
             eprint!("{}", crate::report::terminal::table(&s));
             s
         }

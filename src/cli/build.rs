@@ -3,21 +3,41 @@
 
 use super::common::{emit, ensure_tools, load, prepare_source, run_builds, Common};
 use crate::error::{outcome_code, Result};
-use crate::report::{self, Export};
+use crate::report;
 
-pub fn run(c: &Common, cells_at_once: Option<usize>, runtime: bool) -> Result<i32> {
+/// `kcross build`'s own flags.
+#[derive(clap::Args, Clone, Debug)]
+pub struct BuildArgs {
+    /// How many cells may build at once (default: all; 1 = one after another)
+    #[arg(long)]
+    pub cells_at_once: Option<usize>,
+    /// Then boot each built kernel in QEMU and run the matrix's [runtime] tests
+    #[arg(long)]
+    pub runtime: bool,
+    /// How long each cell's build may take (`90s`, `30m`, `2h`; default: the matrix's
+    /// `timeout`, else 2h); past it make is ended and the cell's verdict is `timeout`
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<u64>,
+    /// Finish an earlier run of this matrix (a directory in <out>/runs/, e.g. one that was
+    /// killed): its cells with a complete result.json are kept, the others are built, and
+    /// its summary is written whole
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<std::path::PathBuf>,
+}
+
+pub(super) fn parse_duration(s: &str) -> std::result::Result<u64, String> {
+    crate::util::duration::parse(s)
+}
+
+pub fn run(c: &Common, a: &BuildArgs) -> Result<i32> {
+    let runtime = a.runtime;
     let l = load(c)?;
     ensure_tools(&l)?;
     if runtime {
         super::common::ensure_runtime_tools(&l)?;
     }
     let src = prepare_source(c, &l)?;
-    let summary = run_builds(c, &l, &src, cells_at_once)?;
-    // For CI systems: a test case per cell, the first errors in the failure text.
-    crate::atomic::write(
-        &summary.out_dir.join("junit.xml"),
-        report::junit::Junit.render(&summary).as_bytes(),
-    )?;
+    let summary = run_builds(c, &l, &src, a.cells_at_once, a.timeout, a.resume.as_deref())?;
     let rt = if runtime {
         let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
         let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;

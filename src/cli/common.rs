@@ -338,13 +338,20 @@ pub fn run_builds(
     l: &Loaded,
     src: &SourceTree,
     cells_at_once: Option<usize>,
+    timeout_s: Option<u64>,
+    resume: Option<&Path>,
 ) -> Result<RunSummary> {
-    let run_dir = new_run_dir(&c.out, &l.plan.matrix)?;
+    let run_dir = match resume {
+        Some(dir) => resumable_run_dir(&c.out, dir)?,
+        None => new_run_dir(&c.out, &l.plan.matrix)?,
+    };
     let opts = BuildOptions {
         jobs: jobs(c),
         cells_at_once: cells_at_once.unwrap_or(l.plan.cells.len()),
         run_dir: run_dir.clone(),
         build_root: build::default_build_root(),
+        timeout_s,
+        resume: resume.is_some(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     // Progress goes to stderr even with --json (stdout stays machine-readable).
@@ -352,9 +359,63 @@ pub fn run_builds(
     let summary = build::run(&l.plan, src, &opts, &tx);
     drop(tx);
     let _ = progress.join();
-    let summary = summary?;
-    set_latest(&c.out, &run_dir, Stage::Build)?;
-    Ok(summary)
+    // The run's results, then its publication as `latest`: if any of it cannot be written
+    // (a full disk, a read-only --out), the run dir is removed, so that nothing half-written
+    // stays behind for a later run or report to read. An interrupted run keeps its record.
+    let done = summary.and_then(|summary| {
+        // For CI systems: a test case per cell, the first errors in the failure text.
+        use crate::report::Export;
+        crate::atomic::write(
+            &summary.out_dir.join("junit.xml"),
+            report::junit::Junit.render(&summary).as_bytes(),
+        )?;
+        set_latest(&c.out, &run_dir, Stage::Build)?;
+        Ok(summary)
+    });
+    if let Err(e) = &done {
+        // A resumed run dir is not this run's to remove: it holds the earlier run's results.
+        if !matches!(e, Error::Interrupted) && resume.is_none() {
+            discard_run(&c.out, &run_dir);
+        }
+    }
+    done
+}
+
+/// `--resume DIR`: a run dir of `out` (`<out>/runs/<name>`, so the --out lock covers it) that
+/// some kcross build wrote (it has `cells/`).
+fn resumable_run_dir(out: &Path, dir: &Path) -> Result<PathBuf> {
+    let runs = out.join("runs");
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let d = canon(dir);
+    if d.parent() != Some(canon(&runs).as_path()) {
+        return Err(Error::Usage(format!(
+            "--resume {}: not a run of --out {} (expected a directory in {})",
+            dir.display(),
+            out.display(),
+            runs.display()
+        )));
+    }
+    if !d.join("cells").is_dir() {
+        return Err(Error::Usage(format!(
+            "--resume {}: not a kcross build run (no cells/ in it)",
+            dir.display()
+        )));
+    }
+    Ok(d)
+}
+
+/// Remove a run dir that could not be written whole, and any `latest` link to it.
+fn discard_run(out: &Path, run_dir: &Path) {
+    let _ = std::fs::remove_dir_all(run_dir);
+    for e in std::fs::read_dir(out).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_symlink()
+            && std::fs::read_link(&p).is_ok_and(|t| out.join(&t) == run_dir || t == run_dir)
+        {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+    let _ = std::fs::remove_dir(out.join("runs"));
 }
 
 /// The result on stdout: with `--json` the value as JSON (and the human text on stderr, so a

@@ -43,12 +43,8 @@ enum Cmd {
     Build {
         #[command(flatten)]
         common: Common,
-        /// How many cells may build at once (default: all; 1 = one after another)
-        #[arg(long)]
-        cells_at_once: Option<usize>,
-        /// Then boot each built kernel in QEMU and run the matrix's [runtime] tests
-        #[arg(long)]
-        runtime: bool,
+        #[command(flatten)]
+        args: build::BuildArgs,
     },
     /// Boot each built kernel in QEMU and run the guest tests (builds first when needed)
     Boot(boot::BootArgs),
@@ -218,11 +214,7 @@ fn run(cli: Cli) -> Result<i32> {
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.cmd {
         Cmd::Plan(c) => plan::run(&c),
-        Cmd::Build {
-            common,
-            cells_at_once,
-            runtime,
-        } => build::run(&common, cells_at_once, runtime),
+        Cmd::Build { common, args } => build::run(&common, &args),
         Cmd::Boot(a) => boot::run(&a),
         Cmd::Doctor(c) => doctor::run(&c),
         Cmd::Arches(a) => arches::run(&a),

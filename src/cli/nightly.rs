@@ -124,7 +124,7 @@ pub fn run(
         super::common::ensure_runtime_tools(&l)?;
     }
     let src = prepare_source(c, &l)?;
-    let summary = run_builds(c, &l, &src, None)?;
+    let summary = run_builds(c, &l, &src, None, None, None)?;
     let check = if l.plan.helpers.is_empty() {
         Vec::new()
     } else {

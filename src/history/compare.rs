@@ -198,7 +198,7 @@ pub fn compare(prev: Option<&RecordedRun>, cur: &RecordedRun, threshold_pct: f64
         match prev_cells.get(c.cell.as_str()) {
             None => {
                 out.added_cells.push(c.cell.clone());
-                if c.verdict == Verdict::Fail {
+                if matches!(c.verdict, Verdict::Fail | Verdict::Timeout) {
                     let mut ch = change(ChangeKind::CellFail, &c.cell, String::new());
                     ch.after = Some(c.verdict.to_string());
                     ch.diagnostic = c.first_errors(1).first().map(|d| (*d).clone());
@@ -301,24 +301,29 @@ fn compare_cell(p: &CellResult, c: &CellResult, threshold_pct: f64, out: &mut Co
     let id = c.cell.as_str();
     let errors = diff_of(p, c, Severity::Error);
     match (p.verdict, c.verdict) {
-        (Verdict::Pass, Verdict::Fail) | (Verdict::Skipped, Verdict::Fail) => {
+        (Verdict::Pass | Verdict::Skipped, Verdict::Fail | Verdict::Timeout) => {
             let d = errors
                 .new
                 .first()
                 .or_else(|| c.first_errors(1).first().copied())
                 .cloned();
             let mut ch = change(ChangeKind::CellFail, id, String::new());
-            ch.summary = format!("{} -> FAIL{}", p.verdict, reason_suffix(c, d.as_ref()));
+            ch.summary = format!(
+                "{} -> {}{}",
+                p.verdict,
+                c.verdict,
+                reason_suffix(c, d.as_ref())
+            );
             ch.before = Some(p.verdict.to_string());
             ch.after = Some(c.verdict.to_string());
             ch.diagnostic = d;
             out.regressions.push(ch);
         }
-        (Verdict::Fail, Verdict::Pass) => {
+        (Verdict::Fail | Verdict::Timeout, Verdict::Pass) => {
             let mut ch = change(
                 ChangeKind::CellFail,
                 id,
-                format!("FAIL -> pass{}", fixed_suffix(p)),
+                format!("{} -> pass{}", p.verdict, fixed_suffix(p)),
             );
             ch.before = Some(p.verdict.to_string());
             ch.after = Some(c.verdict.to_string());

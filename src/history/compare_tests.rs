@@ -58,6 +58,7 @@ fn cell(id: &str, verdict: Verdict, build_s: f64, diags: Vec<Diagnostic>) -> Cel
         dir: "/nonexistent".into(),
         build_dir: "/nonexistent".into(),
         image: None,
+        timeout: None,
     }
 }
 

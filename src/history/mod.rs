@@ -279,7 +279,7 @@ impl RunReport {
         let mut v: Vec<&crate::build::CellResult> = self.run.summary.cells.iter().collect();
         v.sort_by_key(|c| match first_regression(&c.cell) {
             Some(i) => (0, i),
-            None if c.verdict == Verdict::Fail => (1, 0),
+            None if matches!(c.verdict, Verdict::Fail | Verdict::Timeout) => (1, 0),
             None => (2, 0),
         });
         v

@@ -163,6 +163,7 @@ impl History {
                         dir: PathBuf::from(r.get::<_, String>(14)?),
                         build_dir: PathBuf::from(r.get::<_, String>(15)?),
                         image: image.map(PathBuf::from),
+                        timeout: None,
                     };
                     Ok((cell, r.get::<_, String>(17)?))
                 })

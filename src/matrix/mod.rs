@@ -37,7 +37,14 @@ pub struct Build {
     /// empty: the arch's image target
     pub targets: Vec<String>,
     pub make_args: Vec<String>,
+    /// Seconds each of its cells' build may take (None: `DEFAULT_CELL_TIMEOUT_S`).
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
 }
+
+/// A cell's build time limit when the matrix sets none: 2 hours, past any real build of a
+/// kernel on a small machine, so only a hung make or link reaches it.
+pub const DEFAULT_CELL_TIMEOUT_S: u64 = 2 * 3600;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HelperName {
@@ -291,6 +298,13 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             },
             targets: b.targets.clone().or(d.targets.clone()).unwrap_or_default(),
             make_args,
+            timeout_s: match b.timeout.as_ref().or(d.timeout.as_ref()) {
+                Some(t) => Some(
+                    crate::util::duration::parse(t.get_ref())
+                        .map_err(|e| Error::input(sp(t), e))?,
+                ),
+                None => None,
+            },
         });
     }
     let mut helpers = Vec::new();
@@ -452,6 +466,7 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             },
             targets: b.targets.clone(),
             make_args: b.make_args.clone(),
+            timeout_s: None,
         });
     }
     let mut helpers = Vec::new();

@@ -32,6 +32,8 @@ pub struct TomlDefaults {
     pub fragments: Option<Vec<Spanned<String>>>,
     pub targets: Option<Vec<String>>,
     pub make_args: Option<Vec<Spanned<String>>>,
+    /// How long each cell's build may take (`30m`, `2h`, `90s`).
+    pub timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +48,8 @@ pub struct TomlBuild {
     pub targets: Option<Vec<String>>,
     pub make_args: Option<Vec<Spanned<String>>>,
     pub cross_compile: Option<String>,
+    /// This entry's cells' build time limit (replaces `[defaults] timeout`).
+    pub timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

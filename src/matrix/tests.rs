@@ -203,3 +203,29 @@ fn lkb_harness_powerpc_is_decided_by_cross_compile() {
         ]
     );
 }
+
+#[test]
+fn build_timeouts_from_defaults_and_per_entry() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "m.toml",
+        "name = \"t\"\n[defaults]\nconfig = \"tinyconfig\"\ntimeout = \"30m\"\n\
+         [[build]]\narch = \"x86_64\"\n\
+         [[build]]\narch = \"arm64\"\ntimeout = \"1h30m\"\n",
+    );
+    let m = load(Some(&p), &reg()).unwrap();
+    let t: Vec<_> = m.builds.iter().map(|b| b.timeout_s).collect();
+    assert_eq!(t, [Some(1800), Some(5400)]);
+    // A bad one names its place.
+    let p = write(
+        d.path(),
+        "b.toml",
+        "name = \"t\"\n[[build]]\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntimeout = \"0s\"\n",
+    );
+    let e = load(Some(&p), &reg()).unwrap_err().to_string();
+    assert!(
+        e.contains("b.toml:5:") && e.contains("longer than 0"),
+        "{e}"
+    );
+}

@@ -156,6 +156,9 @@ impl Export<RunSummary> for Junit {
                 st.set_description(text);
             } else if outcome.is_failure() {
                 st.set_message(c.reason.clone().unwrap_or_else(|| "failed".into()));
+                if c.verdict == crate::build::Verdict::Timeout {
+                    st.set_type("timeout");
+                }
                 let text: String = c
                     .first_errors(20)
                     .into_iter()
@@ -217,6 +220,8 @@ impl Export<RuntimeSummary> for Junit {
                 }
                 if r.verdict == BootVerdict::BootFailure {
                     status.set_type("boot-failure");
+                } else if r.verdict == BootVerdict::Timeout {
+                    status.set_type("timeout");
                 }
                 let mut detail = String::new();
                 if let Some(k) = r.result() {

@@ -196,7 +196,8 @@ impl Kcidb {
     fn build(&self, run: &RecordedRun, c: &CellResult, checkout_id: &str, id: &str) -> Value {
         let status = match c.verdict {
             Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
+            // A build that did not finish within its limit failed (as its outcome says).
+            Verdict::Fail | Verdict::Timeout => "FAIL",
             Verdict::Skipped => "SKIP",
         };
         let compiler = compiler_version(&c.build_dir).unwrap_or_else(|| c.toolchain.clone());

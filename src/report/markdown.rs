@@ -186,7 +186,7 @@ pub fn render(r: &RunReport) -> String {
     if let Some(first) = r
         .cells_in_report_order()
         .into_iter()
-        .find(|c| c.verdict == Verdict::Fail)
+        .find(|c| matches!(c.verdict, Verdict::Fail | Verdict::Timeout))
     {
         if let Some(reason) = &first.reason {
             let _ = write!(

@@ -123,11 +123,12 @@ pub fn table(s: &RuntimeSummary) -> String {
     }
     let mut out = t.render();
     out.push_str(&format!(
-        "{} boot(s): {} passed, {} failed, {} boot failure(s), {} skipped; wall {:.1}s, source {}, results {}\n",
+        "{} boot(s): {} passed, {} failed, {} boot failure(s), {} timed out, {} skipped; wall {:.1}s, source {}, results {}\n",
         s.results.len(),
         s.count(BootVerdict::Pass),
         s.count(BootVerdict::Fail),
         s.count(BootVerdict::BootFailure),
+        s.count(BootVerdict::Timeout),
         s.count(BootVerdict::Skipped),
         s.wall_s,
         s.source,

@@ -123,13 +123,16 @@ pub fn table(s: &RunSummary) -> String {
             c.warnings.to_string(),
             format!("{:.1}s", c.timings.total_s),
         ]);
-        if c.verdict == Verdict::Fail {
+        if matches!(c.verdict, Verdict::Fail | Verdict::Timeout) {
             for i in s.known.covering_cell(&c.cell) {
                 t.text(format!(
                     "    known issue {}: {}",
                     i.at,
                     super::known::why(i)
                 ));
+            }
+            if let (Verdict::Timeout, Some(r)) = (c.verdict, &c.reason) {
+                t.text(format!("    {r}"));
             }
             for d in c.first_errors(3) {
                 let loc = d.location();

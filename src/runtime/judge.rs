@@ -141,6 +141,16 @@ pub fn judge(
             ),
         }
     };
+    // Killed at the timeout with nothing else to blame (no kernel complaint, no `not ok`):
+    // the verdict is the timeout; the reason keeps what the guest got to.
+    let not_ok = k
+        .result(test)
+        .is_some_and(|r| r.status == KtapStatus::NotOk);
+    let verdict = if run.timed_out && complaints.is_empty() && !not_ok {
+        BootVerdict::Timeout
+    } else {
+        verdict
+    };
     // A KUnit boot that the guest passed is judged by the kernel's suites.
     let (verdict, reason) = match &kunit_run {
         Some(kr) if verdict == BootVerdict::Pass => match kr.failure() {
@@ -269,14 +279,14 @@ pub(super) mod tests {
         assert!(t.reason.unwrap().contains("Oops"));
 
         let h = j("KTAP version 1\n1..1\n# working\n", "boot", true);
-        assert_eq!(h.verdict, BootVerdict::Fail);
+        assert_eq!(h.verdict, BootVerdict::Timeout);
         assert!(h.reason.unwrap().contains("timeout"), "hung guest");
 
         let s = j(&fixture("skip.log"), "devdax-pud-mprotect", false);
         assert_eq!(s.verdict, BootVerdict::Skipped);
 
         let e = j("", "boot", true);
-        assert_eq!(e.verdict, BootVerdict::BootFailure);
+        assert_eq!(e.verdict, BootVerdict::Timeout);
         assert!(e.reason.unwrap().contains("console is empty"));
     }
 
@@ -504,12 +514,12 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn a_timeout_fails_the_test_or_the_boot() {
+    fn a_timeout_is_a_timeout_unless_the_kernel_or_the_test_said_more() {
         // Killed inside the test: the result the plan announced is missing.
         let test = "devdax-pud-mprotect";
         let hung = "KTAP version 1\n1..1\n# faulting 3 GiB in\n";
         let r = j(hung, test, true);
-        assert_eq!(r.verdict, BootVerdict::Fail, "{r:?}");
+        assert_eq!(r.verdict, BootVerdict::Timeout, "{r:?}");
         assert!(r.timed_out);
         assert_eq!(r.result().unwrap().status, KtapStatus::Missing);
         assert_eq!(
@@ -521,9 +531,9 @@ pub(super) mod tests {
             )
         );
 
-        // Killed after the test said ok: still a failure, the guest hung.
+        // Killed after the test said ok: still a timeout, the guest hung.
         let r = j("KTAP version 1\n1..1\nok 1 boot\n", "boot", true);
-        assert_eq!(r.verdict, BootVerdict::Fail, "{r:?}");
+        assert_eq!(r.verdict, BootVerdict::Timeout, "{r:?}");
         assert_eq!(
             r.reason.as_deref(),
             Some(
@@ -531,9 +541,9 @@ pub(super) mod tests {
             )
         );
 
-        // Killed before init: a boot failure.
+        // Killed before init, silently: a timeout too.
         let r = j("Linux version 6.12.0 (kcross@host)\n", "boot", true);
-        assert_eq!(r.verdict, BootVerdict::BootFailure, "{r:?}");
+        assert_eq!(r.verdict, BootVerdict::Timeout, "{r:?}");
         assert_eq!(
             r.reason.as_deref(),
             Some(
@@ -541,5 +551,18 @@ pub(super) mod tests {
                  killed)): last console line: Linux version 6.12.0 (kcross@host)"
             )
         );
+
+        // The counter-cases: what the kernel or the test said comes before the timeout.
+        let panic = "Linux version 6.12.0\nKernel panic - not syncing: No working init found.\n";
+        let r = j(panic, "boot", true);
+        assert_eq!(r.verdict, BootVerdict::BootFailure, "{r:?}");
+        let r = j(
+            "KTAP version 1\n1..1\nnot ok 1 boot # broken\n",
+            "boot",
+            true,
+        );
+        assert_eq!(r.verdict, BootVerdict::Fail, "{r:?}");
+        let r = j("KTAP version 1\n1..1\nok 1 boot\n", "boot", false);
+        assert_eq!(r.verdict, BootVerdict::Pass, "{r:?}");
     }
 }

@@ -50,6 +50,9 @@ pub enum BootVerdict {
     Skipped,
     /// The kernel never reached kcross's init (panic, no init, hang): no KTAP at all.
     BootFailure,
+    /// QEMU was killed at the boot timeout and nothing else explains it (no kernel complaint,
+    /// no `not ok`): the guest hung. Outcome `fail`, like a build's `timeout`.
+    Timeout,
 }
 
 impl std::fmt::Display for BootVerdict {
@@ -59,6 +62,7 @@ impl std::fmt::Display for BootVerdict {
             BootVerdict::Fail => "FAIL",
             BootVerdict::Skipped => "skipped",
             BootVerdict::BootFailure => "BOOT-FAIL",
+            BootVerdict::Timeout => "TIMEOUT",
         })
     }
 }

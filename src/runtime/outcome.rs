@@ -11,6 +11,7 @@ impl HasOutcome for BootVerdict {
             BootVerdict::Pass => Outcome::Pass,
             BootVerdict::Fail => Outcome::Fail,
             BootVerdict::BootFailure => Outcome::Error,
+            BootVerdict::Timeout => Outcome::Fail,
             BootVerdict::Skipped => Outcome::Skipped,
         }
     }

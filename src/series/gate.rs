@@ -361,6 +361,7 @@ fn build_cell_step(
             dir: dir.clone(),
             build_dir: st.bd.path.clone(),
             image: None,
+            timeout: None,
         };
         crate::atomic::write_json(&dir.join("result.json"), &result)?;
         return Ok((result, 0, 0));

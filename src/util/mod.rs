@@ -1,6 +1,7 @@
 //! Small leaf helpers shared by every stage: file locks, the embedded data files, random ids.
 //! Nothing here imports a stage.
 
+pub mod duration;
 pub mod embedded;
 pub mod id;
 pub mod lock;

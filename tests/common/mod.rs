@@ -135,3 +135,24 @@ pub fn kcidb_validate(doc: &Path) -> (i32, String, String) {
         )
         .arg(doc))
 }
+
+/// A compiler wrapper at a path stable across runs (so its cell's build dir stays warm), one
+/// per `name` (each test file that deletes objects in its build dir has its own dir): it
+/// sleeps `$KCROSS_TEST_HANG_S` seconds, silently, before compiling mm/mprotect.c.
+pub fn hang_cc(name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = cache().join("test-tools").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cc = dir.join("hang-cc");
+    let text = "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *mm/mprotect.c) sleep \"${KCROSS_TEST_HANG_S:-0}\";; esac; done\nexec gcc \"$@\"\n";
+    if std::fs::read_to_string(&cc).ok().as_deref() != Some(text) {
+        // A name of its own per writer (nextest runs tests in processes, cargo in threads).
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let tmp = dir.join(format!("hang-cc.{}-{n}.tmp", std::process::id()));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::rename(&tmp, &cc).unwrap();
+    }
+    cc
+}

@@ -38,3 +38,33 @@ pub fn descendants(root: u32) -> Vec<(u32, String)> {
     }
     out
 }
+
+/// Is `pid` a live process (not a zombie)?
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|x| x.1.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// Live processes whose environment holds `KCROSS_TEST_MARK=<mark>`: every process of one
+/// run inherits it, whoever its parent is after kcross or make died.
+pub fn marked(mark: &str) -> Vec<(u32, String)> {
+    let needle = format!("KCROSS_TEST_MARK={mark}");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) && alive(pid) {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            out.push((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")));
+        }
+    }
+    out
+}

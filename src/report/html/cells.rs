@@ -24,7 +24,7 @@ pub(super) fn cells(o: &mut String, r: &RunReport) {
 fn cell_details(o: &mut String, r: &RunReport, c: &CellResult) {
     let regs: Vec<&Change> = r.comparison.regressions_for(&c.cell).collect();
     let fixes: Vec<&Change> = r.comparison.fixes_for(&c.cell).collect();
-    let open = c.verdict == Verdict::Fail || !regs.is_empty();
+    let open = matches!(c.verdict, Verdict::Fail | Verdict::Timeout) || !regs.is_empty();
     let _ = write!(
         o,
         "<details class=\"cell {}\" id=\"{}\"{}>\n<summary><span class=\"badge {}\">{}</span> <code>{}</code> — {} · configure {}{} · build {} · {} · {}",

@@ -46,7 +46,7 @@ pub fn anchor(cell: &str) -> String {
 pub(super) fn verdict_class(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "v-pass",
-        Verdict::Fail => "v-fail",
+        Verdict::Fail | Verdict::Timeout => "v-fail",
         Verdict::Skipped => "v-skip",
     }
 }
@@ -54,7 +54,7 @@ pub(super) fn verdict_class(v: Verdict) -> &'static str {
 pub(super) fn verdict_colour(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "#2da44e",
-        Verdict::Fail => "#cf222e",
+        Verdict::Fail | Verdict::Timeout => "#cf222e",
         Verdict::Skipped => "#8c959f",
     }
 }
@@ -299,7 +299,7 @@ fn grid(o: &mut String, r: &RunReport) {
                     continue;
                 }
                 let worst = here.iter().map(|c| c.verdict).max_by_key(|v| match v {
-                    Verdict::Fail => 2,
+                    Verdict::Fail | Verdict::Timeout => 2,
                     Verdict::Pass => 1,
                     Verdict::Skipped => 0,
                 });
