@@ -210,7 +210,7 @@ fn a_bad_timeout_names_its_place() {
     let (code, _, err) = common::run(kcross().arg("plan").arg(&m));
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("m.toml:3:") && err.contains("unknown unit"),
+        err.contains("m.toml:3:") && err.contains("is not a duration"),
         "{err}"
     );
     let m = matrix(d.path(), "90s");

@@ -35,6 +35,8 @@ pub fn run_test(cx: &mut Ctx, test: &str, dir: &Path, runs: usize) -> Result<Run
         cells_at_once: 1,
         run_dir: dir.to_path_buf(),
         build_root: cx.opts.build_root.clone(),
+        timeout_s: None,
+        resume: false,
     };
     let summary = crate::build::run(&plan, &cx.wc.tree, &bopts, cx.events)?;
     let Some(cr) = summary.cells.first() else {

@@ -1,6 +1,8 @@
-//! Durations as a matrix writes them: `90`, `90s`, `30m`, `2h`, `1h30m` (whole seconds).
+//! Durations as a matrix writes them: `90`, `90s`, `30m`, `2h`, `1h30m` (whole seconds;
+//! humantime's syntax, and a bare number of seconds).
 
-/// Seconds in `text`, or why it is not a duration.
+/// Seconds in `text`, or why it is not a duration. A bare number is seconds; anything else
+/// is read by `humantime` (`90s`, `30m`, `2h`, `1h30m`, `1d`), whole seconds.
 pub fn parse(text: &str) -> Result<u64, String> {
     let t = text.trim();
     if t.is_empty() {
@@ -9,38 +11,9 @@ pub fn parse(text: &str) -> Result<u64, String> {
     if let Ok(n) = t.parse::<u64>() {
         return positive(n, text);
     }
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    for ch in t.chars() {
-        if ch.is_ascii_digit() {
-            num.push(ch);
-            continue;
-        }
-        let unit = match ch {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => {
-                return Err(format!(
-                    "`{text}` is not a duration: unknown unit `{ch}` (use s, m or h)"
-                ))
-            }
-        };
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration: a unit without a number"))?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("`{text}` is too long a duration"))?;
-        num.clear();
-    }
-    if !num.is_empty() {
-        return Err(format!(
-            "`{text}` is not a duration: `{num}` has no unit (s, m or h)"
-        ));
-    }
-    positive(total, text)
+    let d = humantime::parse_duration(t)
+        .map_err(|e| format!("`{text}` is not a duration ({e}; write e.g. `90s`, `30m`, `2h`)"))?;
+    positive(d.as_secs(), text)
 }
 
 fn positive(n: u64, text: &str) -> Result<u64, String> {
@@ -78,8 +51,9 @@ mod tests {
         assert_eq!(parse("30m"), Ok(1800));
         assert_eq!(parse("1h30m"), Ok(5400));
         assert!(parse("0").unwrap_err().contains("longer than 0"));
-        assert!(parse("3d").unwrap_err().contains("unknown unit `d`"));
-        assert!(parse("5m3").unwrap_err().contains("has no unit"));
+        assert_eq!(parse("1d"), Ok(86400));
+        assert!(parse("3x").unwrap_err().contains("`3x` is not a duration"));
+        assert!(parse("5m3").unwrap_err().contains("is not a duration"));
         assert!(parse("").is_err());
         assert_eq!(show(5400), "1 h 30 min");
         assert_eq!(show(2), "2 s");
