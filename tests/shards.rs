@@ -227,3 +227,52 @@ fn a_run_that_is_no_shard_or_did_not_finish_is_refused() {
         "a refused merge leaves no --out"
     );
 }
+
+#[test]
+fn the_longest_expected_cell_starts_first_and_results_keep_the_plan_order() {
+    // One cell at a time, no history: the arches' measured cold times rank the cells
+    // (powerpc64le 1208 s, arm64 986, x86_64 707, riscv64 453), ties in the matrix's order.
+    let out = out_dir("shards-order");
+    let (code, _, err) = run(kcross()
+        .arg("build")
+        .arg(nine())
+        .arg("--out")
+        .arg(&out)
+        .args(["-j2", "--cells-at-once", "1"]));
+    assert_eq!(code, 0, "{err}");
+    let started: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_suffix("] build")?.strip_prefix('['))
+        .collect();
+    let arches: Vec<&str> = started
+        .iter()
+        .map(|id| id.split('-').next().unwrap())
+        .collect();
+    assert_eq!(
+        arches,
+        [
+            "powerpc64le",
+            "powerpc64le",
+            "arm64",
+            "arm64",
+            "x86_64",
+            "x86_64",
+            "x86_64",
+            "riscv64",
+            "riscv64"
+        ],
+        "{err}"
+    );
+    let s = summary(&out);
+    let ids: Vec<String> = s["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cell"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        plan_ids(&nine(), None),
+        "the summary in the plan's order"
+    );
+}
