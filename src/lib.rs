@@ -18,6 +18,7 @@ pub mod history;
 pub mod kconfig;
 pub mod known;
 pub mod matrix;
+pub mod merge;
 pub mod outcome;
 pub mod plan;
 pub mod proc;

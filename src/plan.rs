@@ -7,6 +7,11 @@ use crate::matrix::{HelperName, Matrix, RuntimeSpec};
 use crate::toolchain::{Registry, ResolvedToolchain};
 use serde::{Deserialize, Serialize};
 
+pub mod partition;
+pub mod schedule;
+
+pub use partition::{Partition, Shard};
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
     /// Stable id: `{arch}-{toolchain}-{config label}` (plus targets when not the default).
@@ -85,6 +90,9 @@ pub struct Plan {
     /// The matrix's `[[known]]` entries.
     #[serde(default)]
     pub known: Vec<crate::known::KnownIssue>,
+    /// Set when this plan is one shard of a bigger one (`--partition K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -214,6 +222,7 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
         check_objects: m.check_objects.clone(),
         runtime: m.runtime.clone(),
         known: m.known.clone(),
+        shard: None,
     })
 }
 

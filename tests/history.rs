@@ -130,6 +130,7 @@ fn summary(out: &Path, matrix: &str, started: &str, cells: Vec<CellResult>) -> R
         out_dir: out.to_path_buf(),
         cells,
         known: Default::default(),
+        shard: None,
     }
 }
 

@@ -37,6 +37,7 @@ pub fn run_test(cx: &mut Ctx, test: &str, dir: &Path, runs: usize) -> Result<Run
         build_root: cx.opts.build_root.clone(),
         timeout_s: None,
         resume: false,
+        start_order: vec![],
     };
     let summary = crate::build::run(&plan, &cx.wc.tree, &bopts, cx.events)?;
     let Some(cr) = summary.cells.first() else {

@@ -180,6 +180,10 @@ pub struct RunSummary {
     /// stale, and which failed cells failed only on known issues.
     #[serde(default)]
     pub known: crate::known::KnownReport,
+    /// Set when the run built one shard of the plan (`--partition K/N`): what `kcross
+    /// merge` checks the shards against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::plan::Shard>,
 }
 
 impl RunSummary {
@@ -237,6 +241,9 @@ pub struct BuildOptions {
     /// there is complete, of the same configuration and build dir, is taken as it is; the
     /// others are built.
     pub resume: bool,
+    /// The order the cells start in, as indexes into the plan's cells (`plan::schedule`:
+    /// longest expected first); empty: the plan's order. Results keep the plan's order.
+    pub start_order: Vec<usize>,
 }
 
 /// A shared jobserver: `jobs` tokens. Every make we start first takes one token (its implicit
@@ -312,25 +319,35 @@ pub fn run(
         cells: plan.cells.iter().map(|c| c.id.clone()).collect(),
         jobs: opts.jobs,
     });
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.cells_at_once.clamp(1, plan.cells.len().max(1)))
-        .build()
-        .expect("thread pool");
-    let results: Vec<Result<CellResult>> = pool.install(|| {
-        use rayon::prelude::*;
-        plan.cells
-            .par_iter()
-            .map(|c| {
-                let r = build_cell(c, src, opts, &jobs, events);
+    // `cells_at_once` workers take the cells from one queue in the start order, so the
+    // longest expected cell starts first; each result goes to its cell's place in the plan.
+    let queue = std::sync::Mutex::new(start_order(opts, plan.cells.len()).into_iter());
+    let slots: Vec<std::sync::Mutex<Option<Result<CellResult>>>> = plan
+        .cells
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let workers = opts.cells_at_once.clamp(1, plan.cells.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let Some(i) = queue.lock().unwrap().next() else {
+                    break;
+                };
+                let r = build_cell(&plan.cells[i], src, opts, &jobs, events);
                 if let Ok(res) = &r {
                     let _ = events.send(Event::CellFinished {
                         result: Box::new(res.clone()),
                     });
                 }
-                r
-            })
-            .collect()
+                *slots[i].lock().unwrap() = Some(r);
+            });
+        }
     });
+    let results: Vec<Result<CellResult>> = slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap().expect("every cell was built"))
+        .collect();
     let mut cells = Vec::new();
     let mut interrupted = false;
     for r in results {
@@ -372,6 +389,7 @@ pub fn run(
         out_dir: opts.run_dir.clone(),
         cells,
         known: Default::default(),
+        shard: plan.shard.clone(),
     };
     summary.judge_known(&plan.known);
     crate::atomic::write_json(&opts.run_dir.join("summary.json"), &summary)?;
@@ -418,6 +436,17 @@ fn build_cell(
     record::write_finished(&dir.join("result.json"), &result)?;
     crate::atomic::write_json(&dir.join("diagnostics.json"), &result.diagnostics)?;
     Ok(result)
+}
+
+/// `opts.start_order` when it is a permutation of the plan's cells, else the plan's order.
+fn start_order(opts: &BuildOptions, cells: usize) -> Vec<usize> {
+    let mut seen = opts.start_order.clone();
+    seen.sort_unstable();
+    if seen == (0..cells).collect::<Vec<_>>() {
+        opts.start_order.clone()
+    } else {
+        (0..cells).collect()
+    }
 }
 
 /// Default build-dir root: `<cache>/build`.

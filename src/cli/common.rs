@@ -39,6 +39,11 @@ pub struct Common {
     /// When another kcross is using the same --out, wait for it (default: refuse, naming it)
     #[arg(long)]
     pub wait: bool,
+    /// Only shard K of N (`K/N`, 1 <= K <= N): the cells are split over N machines by a
+    /// stable hash of their ids, each shard floor or ceil of cells/N; `kcross merge`
+    /// combines the shards' results
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<crate::plan::Partition>,
 }
 
 static OUT_LOCKS: std::sync::Mutex<Vec<(PathBuf, crate::util::FileLock)>> =
@@ -141,6 +146,10 @@ pub fn load_any(c: &Common) -> Result<Loaded> {
             toolchains: c.toolchains.clone(),
         },
     )?;
+    let plan = match c.partition {
+        Some(p) => crate::plan::partition::partition(plan, p),
+        None => plan,
+    };
     Ok(Loaded { reg, matrix, plan })
 }
 
@@ -352,6 +361,7 @@ pub fn run_builds(
         build_root: build::default_build_root(),
         timeout_s,
         resume: resume.is_some(),
+        start_order: start_order(c, l),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     // Progress goes to stderr even with --json (stdout stays machine-readable).
@@ -416,6 +426,26 @@ fn discard_run(out: &Path, run_dir: &Path) {
         }
     }
     let _ = std::fs::remove_dir(out.join("runs"));
+}
+
+/// Longest expected cell first (`plan::schedule`): the times of the matrix's latest run in
+/// `<out>/history.sqlite` when there is one, the static estimates otherwise.
+fn start_order(c: &Common, l: &Loaded) -> Vec<usize> {
+    let path = crate::history::default_history_path(&c.out);
+    let mut times = std::collections::BTreeMap::new();
+    if path.exists() {
+        if let Ok(h) = crate::history::History::open_existing(&path) {
+            if let Ok(Some(id)) = h.latest(Some(&l.plan.matrix)) {
+                if let Ok(run) = h.load(id) {
+                    for cell in &run.summary.cells {
+                        times.insert(cell.cell.clone(), cell.timings.total_s);
+                    }
+                }
+            }
+        }
+    }
+    let expected = plan::schedule::expected(&l.plan.cells, &l.reg, &times);
+    plan::schedule::order(&expected)
 }
 
 /// The result on stdout: with `--json` the value as JSON (and the human text on stderr, so a

@@ -10,6 +10,7 @@ mod check;
 pub mod common;
 mod complete;
 mod doctor;
+mod merge;
 pub mod nightly;
 mod nightly_bisect;
 mod plan;
@@ -138,6 +139,10 @@ enum Cmd {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Combine the build results of a plan's shards (`--partition K/N` on N machines) into
+    /// one run, as if one machine had built every cell; refuses shards of different plans or
+    /// sources, overlapping, missing or unfinished shards
+    Merge(merge::MergeArgs),
     /// Print the shell completion script (e.g. `kcross completions bash > /etc/bash_completion.d/kcross`)
     Completions {
         #[arg(value_enum)]
@@ -196,12 +201,16 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Boot(a) => Some(&a.common),
         _ => None,
     };
+    let claims = claims.map(|c| (&c.out, c.wait)).or(match &cli.cmd {
+        Cmd::Merge(m) => Some((&m.out, m.wait)),
+        _ => None,
+    });
     // A results dir that this run created and left holding nothing but the claim (bad input
     // refused before anything ran) is removed again: a refused command leaves no trace.
     let mut fresh_out = None;
-    if let Some(c) = claims {
-        if common::lock_out(&c.out, c.wait)? {
-            fresh_out = Some(c.out.clone());
+    if let Some((out, wait)) = claims {
+        if common::lock_out(out, wait)? {
+            fresh_out = Some(out.clone());
         }
     }
     let r = dispatch(cli);
@@ -265,6 +274,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 )
             }
         }
+        Cmd::Merge(a) => merge::run(&a),
         Cmd::Completions { shell } => complete::completions(shell),
         Cmd::Man => complete::man(),
         Cmd::Source { spec, json } => {

@@ -82,6 +82,7 @@ fn run(cells: Vec<CellResult>) -> RecordedRun {
             out_dir: "/o".into(),
             cells,
             known: Default::default(),
+            shard: None,
         },
         check: vec![],
         runtime: vec![],

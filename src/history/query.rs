@@ -106,6 +106,7 @@ impl History {
                         },
                         cells: Vec::new(),
                         known: Default::default(),
+                        shard: None,
                     })
                 },
             )

@@ -127,6 +127,7 @@ pub fn from_series(s: &crate::series::SeriesResult) -> RecordedRun {
             .map(|st| st.cells.iter().map(|c| c.result.clone()).collect())
             .unwrap_or_default(),
         known: Default::default(),
+        shard: None,
     };
     let mut run = RecordedRun::new(summary, Vec::new(), Vec::new());
     run.patches = s

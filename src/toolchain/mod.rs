@@ -107,6 +107,10 @@ pub struct Arch {
     /// Why there is no `[qemu]` (how it runs instead, or what is missing to boot it).
     #[serde(default)]
     pub boot_note: Option<String>,
+    /// Seconds a cold tinyconfig cell (full image) of this arch took, measured: what
+    /// `plan::schedule` ranks cells by when the history has no time for them.
+    #[serde(default)]
+    pub cold_build_s: Option<f64>,
     /// where this arch was loaded from (for messages)
     #[serde(skip_deserializing, default)]
     pub origin: String,
