@@ -47,7 +47,29 @@ pub fn run(c: &Common) -> Result<i32> {
     println!(
         "initramfs:\n  built in kcross writes the newc cpio itself: no cpio program is needed"
     );
-    println!("wrappers:\n  none     kcross runs the toolchain data's programs directly (no ccache/distcc wrapper)");
+    // Wrappers (toolchains/wrapper/): informational; a matrix asking for a missing one is
+    // refused when it runs (exit 2, naming the package).
+    println!("wrappers (toolchains/wrapper/, --wrapper NAME):");
+    for w in l.reg.wrappers.values() {
+        let found = which::which(&w.program).ok();
+        let status = if found.is_some() { "ok" } else { "absent" };
+        let detail = match &found {
+            Some(p) => p.display().to_string(),
+            None => format!("package {}", w.package),
+        };
+        println!("  {status:<8} {:<28} {detail}", w.name);
+        if let Some(d) = &w.daemon {
+            let status = if which::which(&d.program).is_ok() {
+                "ok"
+            } else {
+                "absent"
+            };
+            println!(
+                "  {status:<8} {:<28} daemon of {} (package {})",
+                d.program, w.name, d.package
+            );
+        }
+    }
     println!("optional (not needed by any stage):");
     match which::which("bwrap") {
         Ok(p) => println!("  ok       {:<28} {}", "bwrap", p.display()),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod validate;
+pub mod wrapper;
 
 /// A program that must be on PATH, and the Debian package that provides it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -189,6 +190,8 @@ impl ResolvedToolchain {
 pub struct Registry {
     pub arches: BTreeMap<String, Arch>,
     pub compilers: BTreeMap<String, Compiler>,
+    /// compiler wrappers (`wrapper/*.toml`): ccache, sccache, distcc, icecc
+    pub wrappers: BTreeMap<String, wrapper::Wrapper>,
     pub host: Vec<Requirement>,
 }
 
@@ -259,7 +262,7 @@ impl Registry {
                 )));
             }
             let mut files = Vec::new();
-            for sub in ["", "arch", "compiler"] {
+            for sub in ["", "arch", "compiler", "wrapper"] {
                 let d = dir.join(sub);
                 if let Ok(rd) = std::fs::read_dir(&d) {
                     for e in rd.flatten() {
@@ -322,6 +325,9 @@ impl Registry {
             let mut c: Compiler = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
             c.origin = origin.to_string();
             self.compilers.insert(c.name.clone(), c);
+        } else if rel.starts_with("wrapper/") {
+            let w = wrapper::parse(origin, text)?;
+            self.wrappers.insert(w.name.clone(), w);
         } else if rel == "host.toml" {
             let h: HostFile = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
             self.host = h.requires;
