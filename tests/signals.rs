@@ -5,20 +5,11 @@
 
 mod common;
 
+use common::procs::{alive, marked};
 use common::{kcross, out_dir};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn alive(pid: u32) -> bool {
-    // A zombie is not left running; only count live processes.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit_once(')')
-                .is_some_and(|x| x.1.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
 
 #[test]
 fn sigterm_ends_every_make_and_exits_143() {
@@ -158,26 +149,6 @@ fn interrupt_during_a_build(sig: i32, name: &str, want: i32) {
         .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
         .collect();
     assert!(tmp.is_empty(), "{tmp:?}");
-}
-
-/// Live processes (not zombies) whose environment holds `KCROSS_TEST_MARK=<mark>`: every
-/// process of one run inherits it, whoever its parent is after kcross died.
-fn marked(mark: &str) -> Vec<(u32, String)> {
-    let needle = format!("KCROSS_TEST_MARK={mark}");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(env) = std::fs::read(e.path().join("environ")) else {
-            continue;
-        };
-        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) && alive(pid) {
-            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-            out.push((pid, String::from_utf8_lossy(&cmd).replace('\0', " ")));
-        }
-    }
-    out
 }
 
 /// Start a build whose compiler is a wrapper that sleeps for two minutes without a word
