@@ -34,6 +34,23 @@ pub struct Cell {
     /// of the config key: a limit changes nothing that is built).
     #[serde(default = "default_timeout_s")]
     pub timeout_s: u64,
+    /// The compiler wrapper, when one is used: already in the toolchain's make variables
+    /// (`CC=ccache <cc>`, so in the config key) and requirements; here its environment and
+    /// statistics log for the build step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapper: Option<CellWrapper>,
+}
+
+/// What the build step needs of a cell's compiler wrapper.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CellWrapper {
+    pub name: String,
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub stats_log: Option<crate::toolchain::wrapper::StatsLog>,
+    #[serde(default)]
+    pub slots: Option<crate::toolchain::wrapper::Slots>,
 }
 
 fn default_timeout_s() -> u64 {
@@ -99,6 +116,23 @@ pub struct Plan {
 pub struct Filters {
     pub arches: Vec<String>,
     pub toolchains: Vec<String>,
+    /// `--wrapper`: every cell's compiler wrapper (replaces the matrix's)
+    pub wrapper: Option<String>,
+}
+
+/// Put `w` in front of the toolchain's compilers the way kbuild expects (`CC=ccache <cc>`,
+/// one make variable) and add its program to what the cell requires (so a missing wrapper
+/// is named with its package, like a missing compiler).
+fn wrap(w: &crate::toolchain::wrapper::Wrapper, tc: &mut ResolvedToolchain) -> CellWrapper {
+    let cc = tc.compiler().unwrap_or("gcc").to_string();
+    tc.make_vars.extend(w.make_vars(&cc, &tc.hostcc));
+    tc.requires.extend(w.requires());
+    CellWrapper {
+        name: w.name.clone(),
+        env: w.env.clone(),
+        stats_log: w.stats_log.clone(),
+        slots: w.slots.clone(),
+    }
 }
 
 fn sanitize(s: &str) -> String {
@@ -156,7 +190,11 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
             if !want_tc.is_empty() && !want_tc.contains(family) {
                 continue;
             }
-            let tc = reg.resolve_with(arch, family, b.cross_compile.as_deref())?;
+            let mut tc = reg.resolve_with(arch, family, b.cross_compile.as_deref())?;
+            let wrapper = match f.wrapper.as_ref().or(b.wrapper.as_ref()) {
+                Some(name) => Some(wrap(reg.wrapper(name)?, &mut tc)),
+                None => None,
+            };
             let targets = if b.targets.is_empty() {
                 vec![arch.image_target.clone()]
             } else {
@@ -195,6 +233,7 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
                 image_path: arch.image_path.clone(),
                 at: b.at.clone(),
                 timeout_s: b.timeout_s.unwrap_or(crate::matrix::DEFAULT_CELL_TIMEOUT_S),
+                wrapper,
             });
         }
     }
@@ -270,6 +309,7 @@ mod tests {
             &Filters {
                 arches: vec!["ppc64le".into()],
                 toolchains: vec![],
+                wrapper: None,
             },
         )
         .unwrap();
@@ -282,6 +322,7 @@ mod tests {
             &Filters {
                 arches: vec!["pdp11".into()],
                 toolchains: vec![],
+                wrapper: None,
             },
         )
         .unwrap_err();
@@ -293,6 +334,7 @@ mod tests {
             &Filters {
                 arches: vec!["m68k".into()],
                 toolchains: vec![],
+                wrapper: None,
             },
         )
         .unwrap_err();

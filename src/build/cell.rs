@@ -52,7 +52,42 @@ pub fn make_command(src_root: &Path, build_dir: &Path, c: &Cell, targets: &[Stri
         .env("GCC_COLORS", "")
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS");
+    // Reproducible inputs: the same tree and config give the same objects, whoever builds
+    // them, when and where (so a compiler cache hits). The matrix overrides any of them
+    // with a make variable (`make_args = ["KBUILD_BUILD_USER=me"]`), which beats the
+    // environment.
+    for (k, v) in REPRODUCIBLE {
+        cmd.env(k, v);
+    }
+    if let Some(w) = &c.wrapper {
+        // `{build_dir}` in a value is the cell's O= dir (ccache's base_dir: paths under it
+        // are hashed relative, so objtool's and other tools' builds hit in a fresh dir).
+        for (k, v) in &w.env {
+            cmd.env(k, v.replace("{build_dir}", &build_dir.display().to_string()));
+        }
+        // Paths in the objects relative to the tree (TuxMake does the same), unless the
+        // matrix sets its own KCFLAGS.
+        if !c.make_vars().iter().any(|v| v.starts_with("KCFLAGS=")) {
+            cmd.env(
+                "KCFLAGS",
+                format!("-ffile-prefix-map={}/=", src_root.display()),
+            );
+        }
+    }
     cmd
+}
+
+/// kbuild's reproducible-build variables (Documentation/kbuild/reproducible-builds.rst), fixed.
+pub const REPRODUCIBLE: [(&str, &str); 4] = [
+    ("KBUILD_BUILD_TIMESTAMP", "1970-01-01 00:00:00 UTC"),
+    ("KBUILD_BUILD_USER", "kcross"),
+    ("KBUILD_BUILD_HOST", "kcross"),
+    ("KBUILD_BUILD_VERSION", "1"),
+];
+
+/// Where a wrapper logs the build step's calls (in the build dir, under its lock).
+fn stats_log_path(bd: &BuildDir) -> PathBuf {
+    bd.path.join(".kcross-wrapper-stats.log")
 }
 
 /// Outcome of configure: reused, configured, or failed with diagnostics.
@@ -305,6 +340,13 @@ pub fn build(
     result.incremental = Some(!tracked.is_cold());
     let tb = Instant::now();
     let mut cmd = make_command(&src.root, &bd.path, c, &c.targets);
+    let stats = c.wrapper.as_ref().and_then(|w| {
+        let log = w.stats_log.as_ref()?;
+        let path = stats_log_path(bd);
+        let _ = std::fs::remove_file(&path);
+        cmd.env(&log.env, &path);
+        Some((w.name.clone(), log.format, path))
+    });
     tracked.set_limit(Some(std::time::Duration::from_secs(limit_s)));
     let run = tracked.make(
         &mut cmd,
@@ -321,6 +363,12 @@ pub fn build(
     )?;
     result.timings.build_s = tb.elapsed().as_secs_f64();
     result.printed = run.printed.len();
+    if let Some((name, format, path)) = stats {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        result.wrapper = Some(crate::toolchain::wrapper::parse_stats_log(
+            &name, format, &text,
+        ));
+    }
     // The tree's diagnostics, not only what this make printed: a warm rebuild reports what
     // a cold one would.
     result.diagnostics = tracked.view(&c.targets);

@@ -109,6 +109,10 @@ pub struct CellResult {
     /// Set when the verdict is `timeout`: the limit and how long make ran before it was ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<TimedOut>,
+    /// The build step's calls through the cell's compiler wrapper (hits, misses), from the
+    /// wrapper's own per-call log; None without a wrapper or when it keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapper: Option<crate::toolchain::wrapper::WrapperStats>,
 }
 
 /// A cell's make that reached its time limit.
@@ -153,6 +157,7 @@ impl CellResult {
             build_dir: build_dir.to_path_buf(),
             image: None,
             timeout: None,
+            wrapper: None,
         }
     }
 

@@ -44,6 +44,10 @@ pub struct Common {
     /// combines the shards' results
     #[arg(long, value_name = "K/N")]
     pub partition: Option<crate::plan::Partition>,
+    /// Compile through this wrapper (toolchains/wrapper/: ccache, sccache, distcc, icecc),
+    /// replacing the matrix's `wrapper`; kbuild gets `CC="<wrapper> <compiler>"`
+    #[arg(long, value_name = "NAME")]
+    pub wrapper: Option<String>,
 }
 
 static OUT_LOCKS: std::sync::Mutex<Vec<(PathBuf, crate::util::FileLock)>> =
@@ -144,6 +148,7 @@ pub fn load_any(c: &Common) -> Result<Loaded> {
         &Filters {
             arches: c.arches.clone(),
             toolchains: c.toolchains.clone(),
+            wrapper: c.wrapper.clone(),
         },
     )?;
     let plan = match c.partition {
@@ -168,6 +173,20 @@ pub fn jobs(c: &Common) -> usize {
                 .unwrap_or(2)
         })
         .max(1)
+}
+
+/// `jobs`, or without `-j` the larger of the cores and the job slots a cell's compile farm
+/// offers (distcc's `DISTCC_HOSTS`): preprocessing and linking stay local, compiles go out.
+pub fn jobs_for(c: &Common, plan: &Plan) -> usize {
+    let farm = plan
+        .cells
+        .iter()
+        .filter_map(|cell| cell.wrapper.as_ref()?.slots.as_ref()?.offered())
+        .max();
+    match (c.jobs, farm) {
+        (None, Some(n)) => n.max(jobs(c)),
+        _ => jobs(c),
+    }
 }
 
 /// Every program the plan's cells need, with who needs it.
@@ -355,7 +374,7 @@ pub fn run_builds(
         None => new_run_dir(&c.out, &l.plan.matrix)?,
     };
     let opts = BuildOptions {
-        jobs: jobs(c),
+        jobs: jobs_for(c, &l.plan),
         cells_at_once: cells_at_once.unwrap_or(l.plan.cells.len()),
         run_dir: run_dir.clone(),
         build_root: build::default_build_root(),

@@ -40,6 +40,9 @@ pub struct Build {
     /// Seconds each of its cells' build may take (None: `DEFAULT_CELL_TIMEOUT_S`).
     #[serde(default)]
     pub timeout_s: Option<u64>,
+    /// The compiler wrapper's name (a known `toolchains/wrapper/` file), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapper: Option<String>,
 }
 
 /// A cell's build time limit when the matrix sets none: 2 hours, past any real build of a
@@ -305,6 +308,15 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
                 ),
                 None => None,
             },
+            wrapper: match b.wrapper.as_ref().or(d.wrapper.as_ref()) {
+                Some(w) => Some(
+                    reg.wrapper(w.get_ref())
+                        .map_err(|e| Error::input(sp(w), e.to_string()))?
+                        .name
+                        .clone(),
+                ),
+                None => None,
+            },
         });
     }
     let mut helpers = Vec::new();
@@ -467,6 +479,7 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             targets: b.targets.clone(),
             make_args: b.make_args.clone(),
             timeout_s: None,
+            wrapper: None,
         });
     }
     let mut helpers = Vec::new();

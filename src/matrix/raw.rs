@@ -34,6 +34,8 @@ pub struct TomlDefaults {
     pub make_args: Option<Vec<Spanned<String>>>,
     /// How long each cell's build may take (`30m`, `2h`, `90s`).
     pub timeout: Option<Spanned<String>>,
+    /// A compiler wrapper (`toolchains/wrapper/<name>.toml`: ccache, distcc, ...).
+    pub wrapper: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +52,8 @@ pub struct TomlBuild {
     pub cross_compile: Option<String>,
     /// This entry's cells' build time limit (replaces `[defaults] timeout`).
     pub timeout: Option<Spanned<String>>,
+    /// This entry's compiler wrapper (replaces `[defaults] wrapper`).
+    pub wrapper: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

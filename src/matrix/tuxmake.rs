@@ -161,6 +161,7 @@ pub(super) fn build(cx: &Ctx, job: Option<&str>, n: &Node, info: &mut Tuxsuite) 
         targets,
         make_args,
         timeout_s: None,
+        wrapper: None,
     })
 }
 

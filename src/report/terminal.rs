@@ -58,11 +58,29 @@ fn one_line(r: &CellResult) -> String {
             ""
         }
     );
+    if let Some(w) = &r.wrapper {
+        s.push_str(&format!(", {}", wrapper_line(w)));
+    }
     if let Some(reason) = &r.reason {
         s.push_str(": ");
         s.push_str(reason);
     }
     s
+}
+
+/// `ccache: 228/228 hits (100.0%), 62 uncacheable`
+fn wrapper_line(w: &crate::toolchain::wrapper::WrapperStats) -> String {
+    let rate = match w.hit_rate() {
+        Some(r) => format!(" ({:.1}%)", r * 100.0),
+        None => String::new(),
+    };
+    format!(
+        "{}: {}/{} hits{rate}, {} uncacheable",
+        w.wrapper,
+        w.hits,
+        w.hits + w.misses,
+        w.uncacheable
+    )
 }
 
 fn live(rx: Receiver<Event>) {
@@ -123,6 +141,9 @@ pub fn table(s: &RunSummary) -> String {
             c.warnings.to_string(),
             format!("{:.1}s", c.timings.total_s),
         ]);
+        if let Some(w) = &c.wrapper {
+            t.text(format!("    {}", wrapper_line(w)));
+        }
         if matches!(c.verdict, Verdict::Fail | Verdict::Timeout) {
             for i in s.known.covering_cell(&c.cell) {
                 t.text(format!(

@@ -362,6 +362,7 @@ fn build_cell_step(
             build_dir: st.bd.path.clone(),
             image: None,
             timeout: None,
+            wrapper: None,
         };
         crate::atomic::write_json(&dir.join("result.json"), &result)?;
         return Ok((result, 0, 0));

@@ -158,10 +158,17 @@ pub struct Compiler {
     pub make_vars: Vec<String>,
     /// program that lists an object's symbols (template)
     pub nm: String,
+    /// the host compiler kbuild uses with this family (`HOSTCC`), which a wrapper wraps
+    #[serde(default = "default_hostcc")]
+    pub hostcc: String,
     #[serde(default)]
     pub requires: Vec<Requirement>,
     #[serde(skip_deserializing, default)]
     pub origin: String,
+}
+
+fn default_hostcc() -> String {
+    "gcc".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +182,9 @@ struct HostFile {
 pub struct ResolvedToolchain {
     pub family: String,
     pub make_vars: Vec<String>,
+    /// kbuild's HOSTCC for this family (`gcc`, `clang-14`)
+    #[serde(default = "default_hostcc")]
+    pub hostcc: String,
     pub nm: String,
     pub requires: Vec<Requirement>,
 }
@@ -439,6 +449,7 @@ impl Registry {
         Ok(ResolvedToolchain {
             family: comp.name.clone(),
             make_vars,
+            hostcc: comp.hostcc.clone(),
             nm: ex(&comp.nm)?,
             requires,
         })

@@ -17,6 +17,125 @@ pub struct Daemon {
     pub start: Vec<String>,
 }
 
+/// Where and in which format a wrapper logs each call's outcome.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StatsLog {
+    /// the environment variable naming the log file
+    pub env: String,
+    /// the log's format: `ccache` (`# <file>` then one counter name per line)
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatsFormat {
+    Ccache,
+}
+
+/// The variable listing a farm's hosts and its format.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Slots {
+    pub env: String,
+    pub format: SlotsFormat,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlotsFormat {
+    /// `HOST[:PORT][/LIMIT][,OPTIONS]` words (distcc(1) "HOST SPECIFICATIONS"); a host
+    /// without `/LIMIT` offers 4 jobs (`localhost` 2), `--` words are options.
+    DistccHosts,
+}
+
+impl Slots {
+    /// The job slots the environment's host list offers (None: the variable is unset or
+    /// lists no host).
+    pub fn offered(&self) -> Option<usize> {
+        let v = std::env::var(&self.env).ok()?;
+        let n = count_slots(self.format, &v);
+        (n > 0).then_some(n)
+    }
+}
+
+/// Job slots of a host list in `format`.
+pub fn count_slots(format: SlotsFormat, hosts: &str) -> usize {
+    let SlotsFormat::DistccHosts = format;
+    hosts
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--") && !w.starts_with('#'))
+        .map(|w| {
+            let w = w.split(',').next().unwrap_or(w);
+            match w.split_once('/') {
+                Some((_, n)) => n.parse().unwrap_or(4),
+                None if w.starts_with("localhost") => 2,
+                None => 4,
+            }
+        })
+        .sum()
+}
+
+/// A cell's calls through the wrapper, from its stats log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WrapperStats {
+    pub wrapper: String,
+    /// every call the wrapper saw (compiles, preprocessing, links, probes)
+    pub calls: u64,
+    /// cacheable calls answered from the cache
+    pub hits: u64,
+    /// cacheable calls that ran the compiler
+    pub misses: u64,
+    /// calls the wrapper could not cache (preprocessing only, linking, autoconf probes)
+    pub uncacheable: u64,
+}
+
+impl WrapperStats {
+    /// hits / (hits + misses), None when nothing cacheable ran.
+    pub fn hit_rate(&self) -> Option<f64> {
+        let c = self.hits + self.misses;
+        (c > 0).then(|| self.hits as f64 / c as f64)
+    }
+}
+
+/// Read a stats log in `format`: each call is a `# <file>` line and its counters; a call is a
+/// hit if one counter is `direct_cache_hit` or `preprocessed_cache_hit`, a miss if one is
+/// `cache_miss`, else uncacheable. Lines it does not know are ignored (newer ccache).
+pub fn parse_stats_log(wrapper: &str, format: StatsFormat, text: &str) -> WrapperStats {
+    let StatsFormat::Ccache = format;
+    let mut s = WrapperStats {
+        wrapper: wrapper.to_string(),
+        ..Default::default()
+    };
+    let mut open: Option<(bool, bool)> = None;
+    let close = |s: &mut WrapperStats, o: Option<(bool, bool)>| {
+        if let Some((hit, miss)) = o {
+            s.calls += 1;
+            if hit {
+                s.hits += 1;
+            } else if miss {
+                s.misses += 1;
+            } else {
+                s.uncacheable += 1;
+            }
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with("# ") {
+            close(&mut s, open.take());
+            open = Some((false, false));
+        } else if let Some(o) = open.as_mut() {
+            match line.trim() {
+                "direct_cache_hit" | "preprocessed_cache_hit" => o.0 = true,
+                "cache_miss" => o.1 = true,
+                _ => {}
+            }
+        }
+    }
+    close(&mut s, open.take());
+    s
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Wrapper {
@@ -40,6 +159,19 @@ pub struct Wrapper {
     /// argv that prints the statistics (empty: it keeps none)
     #[serde(default)]
     pub stats_print: Vec<String>,
+    /// Environment for every make that uses the wrapper (`CCACHE_NOHASHDIR`): literal
+    /// values, set on the command, never through a shell.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// The per-cell statistics: the variable naming a log file the wrapper appends each
+    /// call's outcome to (ccache's `CCACHE_STATSLOG`), read back as the cell's hit rate.
+    /// The global counters (`stats_print`) mix cells that build in parallel.
+    #[serde(default)]
+    pub stats_log: Option<StatsLog>,
+    /// Where the remote job slots are listed (distcc's `DISTCC_HOSTS`): without `-j`, the
+    /// jobserver gets as many tokens as the hosts offer.
+    #[serde(default)]
+    pub slots: Option<Slots>,
     #[serde(skip_deserializing, default)]
     pub origin: String,
 }
@@ -148,6 +280,30 @@ mod tests {
             e.to_string().contains("ccache, distcc, icecc, sccache"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_ccache_stats_log_counts_hits_misses_and_uncacheable_calls() {
+        // written by bookworm's ccache 4.7.5 (CCACHE_STATSLOG): a compile, the same compile
+        // again, and a preprocessor-only call
+        let log = "# a.c\ncache_miss\ndirect_cache_miss\nlocal_storage_miss\n\
+                   local_storage_read_miss\nlocal_storage_write\npreprocessed_cache_miss\n\
+                   # a.c\ndirect_cache_hit\nlocal_storage_hit\nlocal_storage_read_hit\n\
+                   # a.c\ncalled_for_preprocessing\n";
+        let s = parse_stats_log("ccache", StatsFormat::Ccache, log);
+        assert_eq!((s.calls, s.hits, s.misses, s.uncacheable), (3, 1, 1, 1));
+        assert_eq!(s.hit_rate(), Some(0.5));
+        let none = parse_stats_log("ccache", StatsFormat::Ccache, "");
+        assert_eq!((none.calls, none.hit_rate()), (0, None));
+    }
+
+    #[test]
+    fn distcc_hosts_offer_their_limits() {
+        let n = |h| count_slots(SlotsFormat::DistccHosts, h);
+        assert_eq!(n("127.0.0.1:3700/3 127.0.0.1:3701/2"), 5);
+        assert_eq!(n("--randomize build1 localhost"), 6);
+        assert_eq!(n("build1/8,lzo build2:4000/1,cpp,lzo"), 9);
+        assert_eq!(n(""), 0);
     }
 
     #[test]
