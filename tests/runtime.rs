@@ -7,18 +7,6 @@ mod common;
 use common::boot::*;
 use std::path::PathBuf;
 
-/// What linux-source-6.12 does, measured on x86_64 and powerpc64le alike: the PUDs survive
-/// both mprotect() calls (no fault to use them again) and the forbidden accesses are
-/// refused by the permissions of the VMA (SEGV_ACCERR).
-const KEPT: [&str; 5] = [
-    "fault-in: 3 faults for 3 GiB (1 GiB PUDs)",
-    "pud: kept after mprotect(PROT_READ) (0 faults to read GiB 0 back)",
-    "write to PROT_READ: refused, SIGSEGV SEGV_ACCERR",
-    "read of PROT_NONE: refused, SIGSEGV SEGV_ACCERR",
-    "pud: kept after mprotect back to PROT_READ|PROT_WRITE (0 faults to use GiB 0 and GiB 1 \
-     again; data intact)",
-];
-
 #[test]
 fn x86_64_on_6_12_passes_devdax_pud_mprotect_and_keeps_the_puds() {
     let _q = one_guest_at_a_time();
@@ -219,91 +207,5 @@ fn a_kernel_that_hangs_is_killed_at_the_timeout() {
     let total = r["total_s"].as_f64().unwrap();
     assert!((15.0..30.0).contains(&total), "{total}");
     assert!(t0.elapsed().as_secs() < 240);
-    assert_no_qemu_left(r);
-}
-
-#[test]
-fn powerpc64le_on_6_12_passes_devdax_pud_mprotect_with_the_info_block_written_by_kcross() {
-    let _q = one_guest_at_a_time();
-    let out = shared_out("runtime-powerpc64le-6.12");
-    let (code, v, err) = boot(&out, &["--arch", "ppc64le"]);
-    let r = only_result(&v);
-    assert_eq!(r["verdict"], "pass", "{r:#}\n{err}");
-    assert_eq!(code, 0);
-    assert!(strings(&r["complaints"]).is_empty());
-    assert_eq!(findings(r), KEPT, "{r:#}");
-    let d = diagnostics(r);
-    assert!(
-        d.iter()
-            .any(|l| l.starts_with("kcross wrote the device-dax info block")),
-        "{d:#?}"
-    );
-    // the workaround is reported, with the page size of this kernel's .config
-    let w = r["workarounds"].as_array().unwrap();
-    assert_eq!(w.len(), 1, "{r:#}");
-    assert_eq!(w[0]["name"], "nvdimm-dax-info");
-    let what = w[0]["what"].as_str().unwrap();
-    assert!(
-        what.contains("(1 GiB alignment, 4 KiB pages: CONFIG_PAGE_SHIFT=12)"),
-        "{what}"
-    );
-    assert!(w[0]["why"].as_str().unwrap().contains("dcbstps"), "{w:#?}");
-    let junit = std::fs::read_to_string(
-        PathBuf::from(v["out_dir"].as_str().unwrap()).join("runtime-junit.xml"),
-    )
-    .unwrap();
-    assert!(
-        junit.contains(
-            r#"<property name="workaround.nvdimm-dax-info" value="nvdimm-dax-info: kcross wrote"#
-        ),
-        "{junit}"
-    );
-    assert_no_qemu_left(r);
-}
-
-/// What the platform lacks, as evidence: without the info block written by kcross, the
-/// guest kernel writes it itself and QEMU's TCG cannot run its `dcbstps`.
-#[test]
-fn powerpc64le_binding_dax_pmem_oopses_under_tcg_when_the_kernel_writes_the_info_block() {
-    let _q = one_guest_at_a_time();
-    let out = shared_out("runtime-powerpc64le-6.12");
-    let data = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("toolchains-ppc-kernel-writes");
-    std::fs::create_dir_all(data.join("arch")).unwrap();
-    let arch =
-        std::fs::read_to_string(common::repo().join("toolchains/arch/powerpc64le.toml")).unwrap();
-    assert!(arch.contains("nvdimm_dax_info = true"));
-    std::fs::write(
-        data.join("arch/powerpc64le.toml"),
-        arch.replace("nvdimm_dax_info = true", "nvdimm_dax_info = false"),
-    )
-    .unwrap();
-    let (code, v, err) = boot(
-        &out,
-        &["--arch", "ppc64le", "--toolchains", data.to_str().unwrap()],
-    );
-    let r = only_result(&v);
-    assert_eq!(r["verdict"], "fail", "{r:#}\n{err}");
-    assert_eq!(code, 1);
-    let c = strings(&r["complaints"]);
-    assert!(
-        c.iter()
-            .any(|l| l.starts_with("Oops: Exception in kernel mode, sig: 4")),
-        "{c:#?}"
-    );
-    assert!(
-        c.iter()
-            .any(|l| l.starts_with("Kernel panic - not syncing: Fatal exception")),
-        "{c:#?}"
-    );
-    // the guest was binding the dax device when it died
-    let log = std::fs::read_to_string(r["console_log"].as_str().unwrap()).unwrap();
-    assert!(log.contains("to dax_pmem"), "{log}");
-    // the illegal instruction is dcbstps (dcbf L=6): `<7cc018ac>` in the oops's Code: line
-    assert!(
-        log.lines()
-            .any(|l| l.starts_with("Code: ") && l.contains("<7cc018ac>")),
-        "{log}"
-    );
-    assert_eq!(r["ktap"][0]["status"], "missing");
     assert_no_qemu_left(r);
 }

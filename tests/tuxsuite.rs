@@ -1,6 +1,6 @@
-//! TuxSuite plans: a 4-job plan plans the expected cells, two of its jobs (configured exactly
-//! like the default matrix's x86_64 and powerpc64le cells, so they share their build dirs)
-//! build and boot for real, and bad plans are refused with exit 2 naming file:line:col.
+//! TuxSuite plans: a 4-job plan plans the expected cells, its x86_64 job (configured exactly
+//! like the default matrix's x86_64 cell, so they share its build dir) builds and boots for
+//! real, and bad plans are refused with exit 2 naming file:line:col.
 
 mod common;
 
@@ -149,13 +149,22 @@ fn the_plans_pud_cells_share_the_default_matrixs_build_dirs() {
 }
 
 #[test]
-fn two_jobs_of_the_plan_build_and_boot_for_real() {
+fn a_job_of_the_plan_builds_and_boots_for_real() {
+    // Its powerpc64le job is configured like the default matrix's powerpc64le cell, whose
+    // image is built in tests/full.rs only (CI's budget): x86_64 here.
     let _guest = common::boot::one_guest_at_a_time();
     let out = out_dir("tuxsuite-boot");
     let plan = fixture("plan.yaml");
     let (code, stdout, err) = run(kcross()
-        .args(["build", "--runtime", "--json", "-j2", "--arch", "x86_64"])
-        .args(["--arch", "ppc64le", "--out"])
+        .args([
+            "build",
+            "--runtime",
+            "--json",
+            "-j2",
+            "--arch",
+            "x86_64",
+            "--out",
+        ])
         .arg(&out)
         .arg(&plan));
     let v: Value = serde_json::from_str(&stdout)
@@ -167,13 +176,7 @@ fn two_jobs_of_the_plan_build_and_boot_for_real() {
         .iter()
         .map(|c| (c["cell"].as_str().unwrap(), c["verdict"].as_str().unwrap()))
         .collect();
-    assert_eq!(
-        built,
-        [
-            ("x86_64-gcc-x86_64-pud", "pass"),
-            ("powerpc64le-gcc-ppc64le-pud", "pass")
-        ]
-    );
+    assert_eq!(built, [("x86_64-gcc-x86_64-pud", "pass")]);
     let boots: Vec<(&str, &str, &str)> = v["runtime"]["results"]
         .as_array()
         .unwrap()
@@ -186,14 +189,7 @@ fn two_jobs_of_the_plan_build_and_boot_for_real() {
             )
         })
         .collect();
-    assert_eq!(
-        boots,
-        [
-            ("x86_64-gcc-x86_64-pud", "boot", "pass"),
-            ("powerpc64le-gcc-ppc64le-pud", "boot", "pass")
-        ],
-        "{err}"
-    );
+    assert_eq!(boots, [("x86_64-gcc-x86_64-pud", "boot", "pass")], "{err}");
     // The counter-case on the same images: a guest test that fails is a failed verdict.
     let (code, v, err) = common::boot::boot(
         &out,

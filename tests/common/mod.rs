@@ -156,3 +156,78 @@ pub fn hang_cc(name: &str) -> PathBuf {
     }
     cc
 }
+
+/// Build the default matrix's cells of `arches` (full images) and check each: pass, no error,
+/// an image, the results files, the device-dax stack in the verified config, the summary
+/// and JUnit, and a pristine source tree. Several cells must all start before any finished.
+pub fn default_matrix_build(arches: &[&str], out_name: &str) {
+    use serde_json::Value;
+
+    let out = out_dir(out_name);
+    let mut cmd = kcross();
+    cmd.arg("build");
+    for a in arches {
+        cmd.args(["--arch", a]);
+    }
+    let (code, stdout, stderr) = run(cmd.args(["--json", "--out"]).arg(&out));
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    let v: Value = serde_json::from_str(&stdout).expect("--json prints the summary");
+    let cells = v["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), arches.len());
+    for c in cells {
+        assert_eq!(c["verdict"], "pass", "{c}");
+        assert_eq!(c["errors"], 0);
+        let image = PathBuf::from(c["image"].as_str().expect("an image"));
+        assert!(image.is_file(), "{}", image.display());
+        let dir = PathBuf::from(c["dir"].as_str().unwrap());
+        for f in ["build.log", "config", "result.json", "diagnostics.json"] {
+            assert!(dir.join(f).is_file(), "{f} in {}", dir.display());
+        }
+        // The verified config really has the device-dax stack.
+        let config = std::fs::read_to_string(dir.join("config")).unwrap();
+        for sym in [
+            "CONFIG_DEV_DAX=y",
+            "CONFIG_ZONE_DEVICE=y",
+            "CONFIG_FS_DAX=y",
+            "CONFIG_TRANSPARENT_HUGEPAGE=y",
+        ] {
+            assert!(config.lines().any(|l| l == sym), "{sym} in {}", c["cell"]);
+        }
+    }
+    let ids: Vec<&str> = cells.iter().map(|c| c["cell"].as_str().unwrap()).collect();
+    let want: Vec<String> = arches
+        .iter()
+        .map(|a| {
+            format!(
+                "{}-gcc-pud",
+                if *a == "ppc64le" { "powerpc64le" } else { a }
+            )
+        })
+        .collect();
+    assert_eq!(ids, want);
+    if ids.len() > 1 {
+        assert_started_before_any_finished(&stderr, &ids);
+    }
+    // The run's summary and the `latest` link are in place; the source tree was not written.
+    assert!(out.join("latest/summary.json").is_file());
+    let junit = std::fs::read_to_string(out.join("latest/junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase").count(), arches.len(), "{junit}");
+    assert!(
+        junit.contains("x86_64-gcc-pud") && !junit.contains("<failure"),
+        "{junit}"
+    );
+    let tree = tree_612();
+    assert!(!tree.join(".config").exists() && !tree.join("include/generated").exists());
+}
+
+/// Every cell's progress line came before the first `] pass in`: they ran in parallel.
+pub fn assert_started_before_any_finished(stderr: &str, ids: &[&str]) {
+    let first_done = stderr.find("] pass in").expect("progress lines");
+    for id in ids {
+        let started = stderr.find(&format!("[{id}]")).expect("cell progress");
+        assert!(
+            started < first_done,
+            "{id} started only after another finished:\n{stderr}"
+        );
+    }
+}
