@@ -38,6 +38,11 @@ pub fn run_test(cx: &mut Ctx, test: &str, dir: &Path, runs: usize) -> Result<Run
         timeout_s: None,
         resume: false,
         start_order: vec![],
+        sandbox: cx
+            .opts
+            .sandbox
+            .clone()
+            .map(|s| s.with_writable(&cx.wc.tree.root)),
     };
     let summary = crate::build::run(&plan, &cx.wc.tree, &bopts, cx.events)?;
     let Some(cr) = summary.cells.first() else {

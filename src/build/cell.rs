@@ -65,12 +65,13 @@ pub struct Configured {
 
 fn run_make(
     cmd: &mut Command,
+    bd: &Path,
     jobs: &Jobs,
     log: &Path,
     cell: &str,
     events: &Sender<Event>,
 ) -> Result<bool> {
-    let st = jobs.make(cmd, log, |line| {
+    let st = jobs.make(cmd, bd, log, |line| {
         let _ = events.send(Event::CellOutput {
             cell: cell.to_string(),
             line: line.to_string(),
@@ -123,7 +124,7 @@ pub fn configure(
     match &c.config.base {
         Base::Target(t) => {
             let mut cmd = make_command(&src.root, &bd.path, c, std::slice::from_ref(t));
-            if !run_make(&mut cmd, jobs, log, &c.id, events)? {
+            if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
                 let text = std::fs::read_to_string(log).unwrap_or_default();
                 let mut d = diag::parse_log(&text, &ctx);
                 if !d.iter().any(Diagnostic::is_error) {
@@ -141,7 +142,7 @@ pub fn configure(
     let merged = merge(&base_text, c);
     crate::atomic::write(&dotconfig, merged.as_bytes())?;
     let mut cmd = make_command(&src.root, &bd.path, c, &["olddefconfig".to_string()]);
-    if !run_make(&mut cmd, jobs, log, &c.id, events)? {
+    if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let mut d = diag::parse_log(&text, &ctx);
         if !d.iter().any(Diagnostic::is_error) {
@@ -291,10 +292,12 @@ pub fn build(
     tracked.configured(&conf)?;
     let mut result =
         CellResult::configured(c, dir, &bd.path, conf.seconds, conf.reused, Vec::new());
+    result.sandboxed = jobs.is_sandboxed();
     if !conf.ok {
         result.diagnostics = conf.diagnostics;
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Configure);
+        sandbox_reason(&mut result, &cfg_log);
         return Ok(finish(result, t0));
     }
     let _ = crate::atomic::copy(&bd.path.join(".config"), &dir.join("config"));
@@ -336,12 +339,25 @@ pub fn build(
     } else if !run.ok {
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Build);
+        sandbox_reason(&mut result, &build_log);
     }
     let image = bd.path.join(&c.image_path);
     if run.ok && image.is_file() {
         result.image = Some(image);
     }
     Ok(finish(result, t0))
+}
+
+/// A sandboxed cell that failed where the sandbox stopped something (a write to the
+/// read-only system, a connection with no network): its reason says so, quoting the log.
+pub fn sandbox_reason(r: &mut CellResult, log: &Path) {
+    if !r.sandboxed || r.verdict != Verdict::Fail {
+        return;
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    if let Some(line) = crate::sandbox::denial(&text) {
+        r.reason = Some(format!("stopped by the sandbox: {line}"));
+    }
 }
 
 fn finish(mut r: CellResult, t0: Instant) -> CellResult {

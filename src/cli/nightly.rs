@@ -134,6 +134,7 @@ pub fn run(
             jobs: jobs(c),
             run_dir: summary.out_dir.join("check"),
             build_root: build::default_build_root(),
+            sandbox: super::common::sandbox(c.sandbox, "kcross nightly --sandbox")?,
         };
         let check = super::common::run_check(&l.plan, &src, &opts)?;
         set_latest_stage(&c.out, &opts.run_dir, Stage::Check)?;

@@ -59,6 +59,7 @@ fn cell(id: &str, verdict: Verdict, build_s: f64, diags: Vec<Diagnostic>) -> Cel
         build_dir: "/nonexistent".into(),
         image: None,
         timeout: None,
+        sandboxed: false,
     }
 }
 

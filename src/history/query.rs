@@ -165,6 +165,7 @@ impl History {
                         build_dir: PathBuf::from(r.get::<_, String>(15)?),
                         image: image.map(PathBuf::from),
                         timeout: None,
+                        sandboxed: false,
                     };
                     Ok((cell, r.get::<_, String>(17)?))
                 })
