@@ -296,3 +296,66 @@ fn sandbox_is_refused_where_bwrap_cannot_start_or_is_missing() {
         .env("PATH", &path));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 }
+
+/// Start a sandboxed build whose compiler is a silent sleeping wrapper, wait until the
+/// wrapper runs (inside the sandbox), send `sig` to kcross; returns its exit code and the
+/// run's processes left 3 s later (the test ends those itself).
+fn signal_a_sandboxed_build(sig: i32, name: &str) -> (Option<i32>, Vec<(u32, String)>) {
+    use common::procs::marked;
+    use std::time::{Duration, Instant};
+    let d = scratch();
+    let m = common::silent_build_matrix(d.path());
+    let mark = format!("sandbox-{name}-{}", std::process::id());
+    let mut child = kcross()
+        .arg("build")
+        .arg(&m)
+        .arg("--out")
+        .arg(out_dir(&format!("sandbox-{name}")))
+        .arg("--sandbox")
+        .env("KCROSS_TEST_MARK", &mark)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !marked(&mark).iter().any(|(_, c)| c.starts_with("sleep")) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the wrapper never ran: {:#?}",
+            marked(&mark)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let before = marked(&mark);
+    assert!(
+        before
+            .iter()
+            .any(|(_, c)| c.contains("bwrap --die-with-parent")),
+        "make runs inside bwrap: {before:#?}"
+    );
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+    let status = child.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let left = marked(&mark);
+    for (pid, _) in &left {
+        unsafe {
+            libc::kill(*pid as i32, libc::SIGKILL);
+        }
+    }
+    (status.code(), left)
+}
+
+/// The sandbox keeps kcross's process-group handling: bwrap, make and the compilers stay in
+/// make's group (no `--new-session`), so SIGTERM of kcross and SIGKILL of it (the watchdog)
+/// both end everything inside the sandbox.
+#[test]
+fn sigterm_and_sigkill_of_a_sandboxed_build_leave_no_process() {
+    let (code, left) = signal_a_sandboxed_build(libc::SIGTERM, "sigterm");
+    assert_eq!(code, Some(143));
+    assert!(left.is_empty(), "left after SIGTERM: {left:#?}");
+    let (code, left) = signal_a_sandboxed_build(libc::SIGKILL, "sigkill");
+    assert_eq!(code, None, "killed by the signal");
+    assert!(left.is_empty(), "left after SIGKILL: {left:#?}");
+}
