@@ -141,7 +141,8 @@ pub fn run(
         crate::history::rows::from_check(&check)
     };
     let runtime = if l.plan.runtime.is_some() {
-        let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        let mut opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        opts.sandbox = super::common::sandbox(c.sandbox, "kcross nightly --sandbox")?;
         let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;
         set_latest_stage(&c.out, &summary.out_dir, Stage::Boot)?;
         crate::history::rows::from_runtime(&rt)

@@ -48,7 +48,12 @@ pub fn requirement(spec: &QemuSpec) -> crate::toolchain::Requirement {
 /// Build (or find in the cache) the static guest init for `arch`; returns its path.
 /// `Err` only for kcross's own inability: a missing compiler or static libc
 /// (`Error::MissingTool` with the Debian package), or guest sources that do not build.
-pub fn build_init(spec: &QemuSpec, arch: &str, work: &Path) -> Result<PathBuf> {
+pub fn build_init(
+    spec: &QemuSpec,
+    arch: &str,
+    work: &Path,
+    sandbox: Option<&crate::sandbox::Sandbox>,
+) -> Result<PathBuf> {
     let dir = work.join("guest").join(format!("{arch}-{}", key(spec)));
     let init = dir.join("init");
     if init.is_file() {
@@ -91,6 +96,11 @@ pub fn build_init(spec: &QemuSpec, arch: &str, work: &Path) -> Result<PathBuf> {
     .arg(&tmp)
     .args(&cfiles)
     .env("LC_ALL", "C");
+    // In the sandbox (`--sandbox`) only this guest dir is writable.
+    let mut cmd = match sandbox {
+        Some(sb) => sb.wrap(&cmd, &dir),
+        None => cmd,
+    };
     let out = crate::proc::run_capture(&mut cmd)?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
