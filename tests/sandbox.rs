@@ -154,6 +154,9 @@ fn a_makefile_reaches_home_and_the_network_without_the_sandbox_and_neither_with_
         reason.starts_with("stopped by the sandbox") && reason.contains("Read-only file system"),
         "{reason}"
     );
+    // ...and the diagnostics: a `sandbox-denied` error first.
+    assert_eq!(cell["diagnostics"][0]["code"], "sandbox-denied", "{cell:#}");
+    assert_eq!(cell["errors"], 1, "{cell:#}");
     // The log shows both refusals: the write and the connection.
     let dir = PathBuf::from(cell["dir"].as_str().unwrap());
     let log = std::fs::read_to_string(dir.join("build.log")).unwrap();
@@ -358,4 +361,100 @@ fn sigterm_and_sigkill_of_a_sandboxed_build_leave_no_process() {
     let (code, left) = signal_a_sandboxed_build(libc::SIGKILL, "sigkill");
     assert_eq!(code, None, "killed by the signal");
     assert!(left.is_empty(), "left after SIGKILL: {left:#?}");
+}
+
+/// The series gate is sandboxed by default: a patch adding the hostile recipe to mm/Makefile
+/// fails its step there (the write and the connection refused), and `--no-sandbox` is the
+/// counter-case where both get out.
+#[test]
+fn the_series_gate_is_sandboxed_by_default_and_no_sandbox_opts_out() {
+    let d = scratch();
+    let tree = common::tree_612();
+    let orig = tree.join("mm/Makefile");
+    let changed = d.path().join("Makefile.new");
+    std::fs::write(
+        &changed,
+        format!("{}{HOSTILE}", std::fs::read_to_string(&orig).unwrap()),
+    )
+    .unwrap();
+    let diff = std::process::Command::new("diff")
+        .args(["-u", "--label", "a/mm/Makefile", "--label", "b/mm/Makefile"])
+        .arg(&orig)
+        .arg(&changed)
+        .output()
+        .unwrap();
+    assert_eq!(diff.status.code(), Some(1), "diff -u");
+    let patches = d.path().join("patches");
+    std::fs::create_dir_all(&patches).unwrap();
+    std::fs::write(
+        patches.join("0001-hostile.patch"),
+        format!(
+            "From: Stranger <s@example.com>\nSubject: [PATCH] mm: a hostile recipe\n\n---\ndiff --git a/mm/Makefile b/mm/Makefile\n{}",
+            String::from_utf8(diff.stdout).unwrap()
+        ),
+    )
+    .unwrap();
+    let m = d.path().join("m.toml");
+    std::fs::write(
+        &m,
+        "name = \"sandbox-series\"\n[[build]]\nname = \"hostile\"\narch = \"x86_64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
+    )
+    .unwrap();
+    let home = d.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let pwned = home.join("kcross-pwned");
+    let listener = Listener::start();
+    let series = |name: &str, extra: &[&str]| {
+        run(kcross()
+            .arg("series")
+            .arg(&patches)
+            .arg(&m)
+            .args(["--source", "linux-source-6.12", "--format", "json", "-j2"])
+            .arg("--out")
+            .arg(out_dir(name))
+            .args(extra)
+            .env("HOME", &home)
+            .env("KCROSS_TEST_PORT", listener.port.to_string()))
+    };
+
+    // Default: sandboxed. The base passes, the patch's step fails on what the sandbox stopped.
+    let (code, stdout, stderr) = series("sandbox-series-on", &[]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["sandboxed"], true, "{stderr}");
+    let base = &r["steps"][0]["cells"][0]["result"];
+    let step = &r["steps"][1]["cells"][0]["result"];
+    assert_eq!(
+        (&base["verdict"], &base["sandboxed"]),
+        (&"pass".into(), &true.into()),
+        "{base:#}"
+    );
+    assert_eq!(
+        (&step["verdict"], &step["sandboxed"]),
+        (&"fail".into(), &true.into()),
+        "{step:#}"
+    );
+    let reason = step["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("stopped by the sandbox") && reason.contains("Read-only file system"),
+        "{reason}"
+    );
+    assert!(!pwned.exists(), "the sandboxed patch wrote into $HOME");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(listener.seen(), 0, "the sandboxed patch connected");
+    assert!(stderr.contains("1 cell(s) sandboxed"), "{stderr}");
+
+    // --no-sandbox: the same patch writes into $HOME and connects, and its step passes.
+    let (code, stdout, stderr) = series("sandbox-series-off", &["--no-sandbox"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["sandboxed"], false);
+    let step = &r["steps"][1]["cells"][0]["result"];
+    assert_eq!(
+        (&step["verdict"], &step["sandboxed"]),
+        (&"pass".into(), &false.into()),
+        "{step:#}"
+    );
+    assert!(pwned.is_file(), "the unsandboxed patch wrote into $HOME");
+    assert_eq!(listener.seen(), 1, "the unsandboxed patch connected");
 }

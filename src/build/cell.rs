@@ -349,14 +349,34 @@ pub fn build(
 }
 
 /// A sandboxed cell that failed where the sandbox stopped something (a write to the
-/// read-only system, a connection with no network): its reason says so, quoting the log.
+/// read-only system, a connection with no network): a `sandbox-denied` error first among
+/// its diagnostics (so a series step that the sandbox stopped is a new error), and its
+/// reason, quoting the log's line.
 pub fn sandbox_reason(r: &mut CellResult, log: &Path) {
     if !r.sandboxed || r.verdict != Verdict::Fail {
         return;
     }
     let text = std::fs::read_to_string(log).unwrap_or_default();
     if let Some(line) = crate::sandbox::denial(&text) {
-        r.reason = Some(format!("stopped by the sandbox: {line}"));
+        let message = format!("stopped by the sandbox: {line}");
+        let mut d = Diagnostic {
+            code: "sandbox-denied".into(),
+            severity: Severity::Error,
+            tool: Tool::Make,
+            file: None,
+            line: None,
+            column: None,
+            flag: None,
+            message: message.clone(),
+            function: None,
+            source_line: None,
+            notes: vec![format!("log: {}", log.display())],
+            cell: r.cell.clone(),
+            fingerprint: String::new(),
+        };
+        d.fingerprint = diag::fingerprint(&d);
+        r.diagnostics.insert(0, d);
+        r.reason = Some(message);
     }
 }
 

@@ -132,11 +132,6 @@ pub fn table(s: &RunSummary) -> String {
             row.push(if c.sandboxed { "sandboxed" } else { "none" }.to_string());
         }
         t.row(row);
-        if let (true, Some(r)) = (c.sandboxed && c.verdict == Verdict::Fail, &c.reason) {
-            if r.starts_with("stopped by the sandbox") {
-                t.text(format!("    {r}"));
-            }
-        }
         if matches!(c.verdict, Verdict::Fail | Verdict::Timeout) {
             for i in s.known.covering_cell(&c.cell) {
                 t.text(format!(

@@ -420,6 +420,7 @@ fn build_cell_step(
         if !run.ok {
             result.verdict = Verdict::Fail;
             result.failed_stage = Some(Stage::Build);
+            crate::build::sandbox_reason(&mut result, &build_log);
         }
     }
     for d in &mut result.diagnostics {
@@ -447,7 +448,6 @@ fn build_cell_step(
                 format!("{loc}: {}", d.message)
             }
         });
-        crate::build::sandbox_reason(&mut result, &build_log);
     }
     result.timings.total_s = t0.elapsed().as_secs_f64();
     crate::atomic::write_json(&dir.join("result.json"), &result)?;
