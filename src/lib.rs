@@ -25,6 +25,7 @@ pub mod proc;
 pub mod readiness;
 pub mod report;
 pub mod runtime;
+pub mod sandbox;
 pub mod series;
 pub mod source;
 pub mod toolchain;

@@ -108,6 +108,7 @@ fn cell(
         build_dir: PathBuf::from("/var/cache/kcross/build").join(&id),
         image: None,
         timeout: None,
+        sandboxed: false,
     }
 }
 

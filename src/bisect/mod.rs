@@ -71,6 +71,8 @@ pub struct BisectOptions {
     /// No bisection step or verification starts after this (a nightly's `--bisect-budget`);
     /// the result is then `incomplete`, or `unverified` with the reason.
     pub deadline: Option<std::time::Instant>,
+    /// Every make in the sandbox (`--sandbox`), the working copy writable.
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl BisectOptions {

@@ -301,13 +301,14 @@ pub fn bisect(
         }
     }
     let bd = crate::build::build_dir_for(&opts.build_root, &wc.tree, cell);
+    let sandbox = opts.sandbox.clone().map(|s| s.with_writable(&wc.tree.root));
     let mut cx = Ctx {
         wc,
         cell,
         plan,
         reg,
         opts,
-        jobs: Jobs::new(opts.jobs)?,
+        jobs: Jobs::sandboxed(opts.jobs, sandbox)?,
         events,
         note,
         bd,

@@ -38,6 +38,11 @@ pub fn run_test(cx: &mut Ctx, test: &str, dir: &Path, runs: usize) -> Result<Run
         timeout_s: None,
         resume: false,
         start_order: vec![],
+        sandbox: cx
+            .opts
+            .sandbox
+            .clone()
+            .map(|s| s.with_writable(&cx.wc.tree.root)),
     };
     let summary = crate::build::run(&plan, &cx.wc.tree, &bopts, cx.events)?;
     let Some(cr) = summary.cells.first() else {
@@ -66,6 +71,7 @@ pub fn run_test(cx: &mut Ctx, test: &str, dir: &Path, runs: usize) -> Result<Run
     for i in 0..runs {
         crate::proc::check_interrupted()?;
         let mut ro = RuntimeOptions::new(dir.join(format!("boot-{}", i + 1)));
+        ro.sandbox = cx.opts.sandbox.clone();
         ro.tests = vec![test.to_string()];
         let (tx, _rx) = std::sync::mpsc::channel();
         let rt = runtime::run(&plan, &summary, cx.reg, &ro, &tx)?;

@@ -82,6 +82,11 @@ pub fn helper_verdict(
         jobs: cx.opts.jobs,
         run_dir: dir.to_path_buf(),
         build_root: build_root.clone(),
+        sandbox: cx
+            .opts
+            .sandbox
+            .clone()
+            .map(|s| s.with_writable(&cx.wc.tree.root)),
     };
     let (tx, _rx) = std::sync::mpsc::channel();
     let s = check::run(&plan, &cx.wc.tree, &opts, &tx);

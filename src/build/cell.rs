@@ -100,12 +100,13 @@ pub struct Configured {
 
 fn run_make(
     cmd: &mut Command,
+    bd: &Path,
     jobs: &Jobs,
     log: &Path,
     cell: &str,
     events: &Sender<Event>,
 ) -> Result<bool> {
-    let st = jobs.make(cmd, log, |line| {
+    let st = jobs.make(cmd, bd, log, |line| {
         let _ = events.send(Event::CellOutput {
             cell: cell.to_string(),
             line: line.to_string(),
@@ -158,7 +159,7 @@ pub fn configure(
     match &c.config.base {
         Base::Target(t) => {
             let mut cmd = make_command(&src.root, &bd.path, c, std::slice::from_ref(t));
-            if !run_make(&mut cmd, jobs, log, &c.id, events)? {
+            if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
                 let text = std::fs::read_to_string(log).unwrap_or_default();
                 let mut d = diag::parse_log(&text, &ctx);
                 if !d.iter().any(Diagnostic::is_error) {
@@ -176,7 +177,7 @@ pub fn configure(
     let merged = merge(&base_text, c);
     crate::atomic::write(&dotconfig, merged.as_bytes())?;
     let mut cmd = make_command(&src.root, &bd.path, c, &["olddefconfig".to_string()]);
-    if !run_make(&mut cmd, jobs, log, &c.id, events)? {
+    if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let mut d = diag::parse_log(&text, &ctx);
         if !d.iter().any(Diagnostic::is_error) {
@@ -326,10 +327,12 @@ pub fn build(
     tracked.configured(&conf)?;
     let mut result =
         CellResult::configured(c, dir, &bd.path, conf.seconds, conf.reused, Vec::new());
+    result.sandboxed = jobs.is_sandboxed();
     if !conf.ok {
         result.diagnostics = conf.diagnostics;
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Configure);
+        sandbox_reason(&mut result, &cfg_log);
         return Ok(finish(result, t0));
     }
     let _ = crate::atomic::copy(&bd.path.join(".config"), &dir.join("config"));
@@ -384,12 +387,45 @@ pub fn build(
     } else if !run.ok {
         result.verdict = Verdict::Fail;
         result.failed_stage = Some(Stage::Build);
+        sandbox_reason(&mut result, &build_log);
     }
     let image = bd.path.join(&c.image_path);
     if run.ok && image.is_file() {
         result.image = Some(image);
     }
     Ok(finish(result, t0))
+}
+
+/// A sandboxed cell that failed where the sandbox stopped something (a write to the
+/// read-only system, a connection with no network): a `sandbox-denied` error first among
+/// its diagnostics (so a series step that the sandbox stopped is a new error), and its
+/// reason, quoting the log's line.
+pub fn sandbox_reason(r: &mut CellResult, log: &Path) {
+    if !r.sandboxed || r.verdict != Verdict::Fail {
+        return;
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    if let Some(line) = crate::sandbox::denial(&text) {
+        let message = format!("stopped by the sandbox: {line}");
+        let mut d = Diagnostic {
+            code: "sandbox-denied".into(),
+            severity: Severity::Error,
+            tool: Tool::Make,
+            file: None,
+            line: None,
+            column: None,
+            flag: None,
+            message: message.clone(),
+            function: None,
+            source_line: None,
+            notes: vec![format!("log: {}", log.display())],
+            cell: r.cell.clone(),
+            fingerprint: String::new(),
+        };
+        d.fingerprint = diag::fingerprint(&d);
+        r.diagnostics.insert(0, d);
+        r.reason = Some(message);
+    }
 }
 
 fn finish(mut r: CellResult, t0: Instant) -> CellResult {

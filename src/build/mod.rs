@@ -8,7 +8,9 @@ pub mod repro;
 pub mod reuse;
 mod tracked;
 
-pub use cell::{build_dir_for, configure, make_command, make_failure, BuildDir, Configured};
+pub use cell::{
+    build_dir_for, configure, make_command, make_failure, sandbox_reason, BuildDir, Configured,
+};
 pub use tracked::{MakeRun, Tracked};
 
 use crate::diag::{Diagnostic, Severity};
@@ -113,6 +115,9 @@ pub struct CellResult {
     /// wrapper's own per-call log; None without a wrapper or when it keeps none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapper: Option<crate::toolchain::wrapper::WrapperStats>,
+    /// Its makes ran in the sandbox (`--sandbox`: bwrap, no network, the system read-only).
+    #[serde(default)]
+    pub sandboxed: bool,
 }
 
 /// A cell's make that reached its time limit.
@@ -158,6 +163,7 @@ impl CellResult {
             image: None,
             timeout: None,
             wrapper: None,
+            sandboxed: false,
         }
     }
 
@@ -249,26 +255,50 @@ pub struct BuildOptions {
     /// The order the cells start in, as indexes into the plan's cells (`plan::schedule`:
     /// longest expected first); empty: the plan's order. Results keep the plan's order.
     pub start_order: Vec<usize>,
+    /// Run every make in this sandbox (`--sandbox`; `sandbox::probe` made it).
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 /// A shared jobserver: `jobs` tokens. Every make we start first takes one token (its implicit
 /// slot), then make itself takes more from the same pool.
 pub struct Jobs {
     client: jobserver::Client,
+    /// Every make runs inside it when set (`--sandbox`).
+    sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl Jobs {
     pub fn new(jobs: usize) -> Result<Jobs> {
-        let client = jobserver::Client::new(jobs.max(1)).ctx(|| "creating a jobserver".into())?;
-        Ok(Jobs { client })
+        Jobs::sandboxed(jobs, None)
     }
 
-    /// Run `f` holding one token, with `cmd` set up to share the pool.
+    /// A jobserver whose makes all run in `sandbox` (when one is given).
+    pub fn sandboxed(jobs: usize, sandbox: Option<crate::sandbox::Sandbox>) -> Result<Jobs> {
+        let client = jobserver::Client::new(jobs.max(1)).ctx(|| "creating a jobserver".into())?;
+        Ok(Jobs { client, sandbox })
+    }
+
+    /// Do this jobserver's makes run in the sandbox?
+    pub fn is_sandboxed(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// Run `f` holding one token, with `cmd` (wrapped in the sandbox, if any, with
+    /// `build_dir` writable) set up to share the pool.
     fn with_token<T>(
         &self,
         cmd: &mut std::process::Command,
+        build_dir: &Path,
         f: impl FnOnce(&mut std::process::Command) -> T,
     ) -> Result<T> {
+        let mut wrapped;
+        let cmd = match &self.sandbox {
+            Some(sb) => {
+                wrapped = sb.wrap(cmd, build_dir);
+                &mut wrapped
+            }
+            None => cmd,
+        };
         let token = self
             .client
             .acquire()
@@ -282,14 +312,18 @@ impl Jobs {
     }
 
     /// The one way kcross runs make: holding a token, sharing the pool, in its own process
-    /// group, its output appended to `log` and each line handed to `on_line`.
+    /// group (in the sandbox when there is one, `build_dir` writable), its output appended to
+    /// `log` and each line handed to `on_line`.
     pub fn make(
         &self,
         cmd: &mut std::process::Command,
+        build_dir: &Path,
         log: &std::path::Path,
         on_line: impl FnMut(&str),
     ) -> Result<std::process::ExitStatus> {
-        self.with_token(cmd, |cmd| crate::proc::run_logged(cmd, log, on_line))?
+        self.with_token(cmd, build_dir, |cmd| {
+            crate::proc::run_logged(cmd, log, on_line)
+        })?
     }
 
     /// `make` under a time limit counted from when make starts (not while it waits for a
@@ -297,11 +331,12 @@ impl Jobs {
     pub fn make_within(
         &self,
         cmd: &mut std::process::Command,
+        build_dir: &Path,
         log: &std::path::Path,
         limit: Option<std::time::Duration>,
         on_line: impl FnMut(&str),
     ) -> Result<crate::proc::Limited> {
-        self.with_token(cmd, |cmd| {
+        self.with_token(cmd, build_dir, |cmd| {
             crate::proc::run_logged_within(cmd, log, limit, on_line)
         })?
     }
@@ -319,7 +354,7 @@ pub fn run(
     let t0 = Instant::now();
     std::fs::create_dir_all(&opts.run_dir)
         .ctx(|| format!("creating {}", opts.run_dir.display()))?;
-    let jobs = Jobs::new(opts.jobs)?;
+    let jobs = Jobs::sandboxed(opts.jobs, opts.sandbox.clone())?;
     let _ = events.send(Event::RunStarted {
         cells: plan.cells.iter().map(|c| c.id.clone()).collect(),
         jobs: opts.jobs,

@@ -83,7 +83,7 @@ impl Tracked {
         on_line: impl FnMut(&str),
     ) -> Result<MakeRun> {
         self.state.begin(&self.roots.build)?;
-        let run = jobs.make_within(cmd, log, self.limit, on_line)?;
+        let run = jobs.make_within(cmd, &self.roots.build, log, self.limit, on_line)?;
         let status = run.status;
         let text = std::fs::read_to_string(log).ctx(|| format!("reading {}", log.display()))?;
         let ctx = ParseContext {

@@ -116,6 +116,8 @@ pub struct CheckOptions {
     pub jobs: usize,
     pub run_dir: PathBuf,
     pub build_root: PathBuf,
+    /// Every make (prepare, objects, the probe) in this sandbox (`--sandbox`).
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 /// What the check reports while it runs (the CLI prints these).
@@ -137,7 +139,7 @@ pub fn run(
     let t0 = Instant::now();
     std::fs::create_dir_all(&opts.run_dir)
         .ctx(|| format!("creating {}", opts.run_dir.display()))?;
-    let jobs = Jobs::new(opts.jobs)?;
+    let jobs = Jobs::sandboxed(opts.jobs, opts.sandbox.clone())?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.cells.len().max(1))
         .build()
@@ -189,8 +191,8 @@ pub fn run(
 
 const PREPARED: &str = ".kcross-prepared";
 
-fn run_make_quiet(cmd: &mut Command, jobs: &Jobs, log: &Path) -> Result<bool> {
-    Ok(jobs.make(cmd, log, |_| {})?.success())
+fn run_make_quiet(cmd: &mut Command, bd: &Path, jobs: &Jobs, log: &Path) -> Result<bool> {
+    Ok(jobs.make(cmd, bd, log, |_| {})?.success())
 }
 
 fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> Result<CellCheck> {
@@ -294,7 +296,7 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
     targets.push("decl.o".into());
     targets.push("ref.o".into());
     let mut cmd = build::make_command(&src.root, &bd.path, c, &targets);
-    run_make_quiet(&mut cmd, jobs, &probe_log)?;
+    run_make_quiet(&mut cmd, &bd.path, jobs, &probe_log)?;
     let probe_text = std::fs::read_to_string(&probe_log).unwrap_or_default();
     let probe_diags = diag::parse_log(&probe_text, &ctx(src, &bd, c));
 

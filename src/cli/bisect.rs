@@ -128,6 +128,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
     }
     session::ensure_tools(&l)?;
     let src = session::prepare_source(c, &l)?;
+    let sandbox = session::sandbox(c.sandbox, "kcross bisect --sandbox")?;
     let run_dir = session::new_run_dir(&c.out, &format!("bisect-{}", args.cell))?;
     let opts = BisectOptions {
         good: args.good.clone(),
@@ -141,6 +142,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         max_steps: args.max_steps,
         verify: !args.no_verify,
         deadline: None,
+        sandbox,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let progress = std::thread::spawn(move || crate::report::terminal::progress(rx, false));

@@ -168,6 +168,7 @@ pub fn run(a: &BootArgs) -> Result<i32> {
         std::fs::canonicalize(&link).unwrap_or(link)
     };
     let mut opts = RuntimeOptions::new(run_dir.clone());
+    opts.sandbox = super::common::sandbox(c.sandbox, "kcross boot --sandbox")?;
     opts.tests = a.tests.clone();
     opts.timeout_s = a.timeout;
     opts.extra_kernel_args = a.kernel_args.clone();

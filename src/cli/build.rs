@@ -39,7 +39,8 @@ pub fn run(c: &Common, a: &BuildArgs) -> Result<i32> {
     let src = prepare_source(c, &l)?;
     let summary = run_builds(c, &l, &src, a.cells_at_once, a.timeout, a.resume.as_deref())?;
     let rt = if runtime {
-        let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        let mut opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        opts.sandbox = super::common::sandbox(c.sandbox, "kcross build --sandbox")?;
         let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;
         super::common::set_latest(&c.out, &summary.out_dir, super::common::Stage::Boot)?;
         Some(rt)

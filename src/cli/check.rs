@@ -24,6 +24,7 @@ pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
         )));
     }
     ensure_tools(&l)?;
+    let sandbox = super::common::sandbox(c.sandbox, "kcross check --sandbox")?;
     let src = prepare_source(c, &l)?;
     let run_dir = new_run_dir(&c.out, &format!("{}-check", l.plan.matrix))?;
     let opts = crate::check::CheckOptions {
@@ -32,6 +33,7 @@ pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
         jobs: jobs(c),
         run_dir: run_dir.clone(),
         build_root: build::default_build_root(),
+        sandbox,
     };
     let summary = super::common::run_check(&l.plan, &src, &opts)?;
     set_latest(&c.out, &run_dir, Stage::Check)?;

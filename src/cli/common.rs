@@ -48,6 +48,22 @@ pub struct Common {
     /// replacing the matrix's `wrapper`; kbuild gets `CC="<wrapper> <compiler>"`
     #[arg(long, value_name = "NAME")]
     pub wrapper: Option<String>,
+    /// Run every make under bubblewrap (Debian's `bubblewrap`): no network, the system and
+    /// the source read-only, only the cell's build dir, kcross's working copy and a private
+    /// /tmp writable; refused (exit 2) where bwrap cannot run (default: on for `kcross
+    /// series`, off elsewhere)
+    #[arg(long)]
+    pub sandbox: bool,
+}
+
+/// The sandbox the run's makes go in: `on` (the command's decision from `--sandbox` and its
+/// default) probes bwrap first and refuses, exit 2, where it cannot run; never a silent
+/// fallback. `who` names the command in the refusal.
+pub fn sandbox(on: bool, who: &str) -> Result<Option<crate::sandbox::Sandbox>> {
+    if !on {
+        return Ok(None);
+    }
+    crate::sandbox::probe(who).map(Some)
 }
 
 static OUT_LOCKS: std::sync::Mutex<Vec<(PathBuf, crate::util::FileLock)>> =
@@ -369,6 +385,7 @@ pub fn run_builds(
     timeout_s: Option<u64>,
     resume: Option<&Path>,
 ) -> Result<RunSummary> {
+    let sandbox = sandbox(c.sandbox, "kcross --sandbox")?;
     let run_dir = match resume {
         Some(dir) => resumable_run_dir(&c.out, dir)?,
         None => new_run_dir(&c.out, &l.plan.matrix)?,
@@ -381,6 +398,7 @@ pub fn run_builds(
         timeout_s,
         resume: resume.is_some(),
         start_order: start_order(c, l),
+        sandbox,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     // Progress goes to stderr even with --json (stdout stays machine-readable).

@@ -2,7 +2,7 @@
 //! package for it: the host's build programs, each cell's toolchain, the runtime stage's
 //! QEMU, guest compiler and static libc per booting arch (`runtime::needs`), the source; and,
 //! reported without failing, what kcross needs no program for (the initramfs, compiler
-//! wrappers), the optional tools (bubblewrap, the KCIDB validator), and every arch of the
+//! wrappers), the sandbox's bwrap (probed as the stages probe it), the optional KCIDB validator, and every arch of the
 //! registry, ready here or not (`readiness`, rendered as `kcross arches` does).
 
 use super::common::{load, requirements, source_spec, Common};
@@ -70,14 +70,17 @@ pub fn run(c: &Common) -> Result<i32> {
             );
         }
     }
-    println!("optional (not needed by any stage):");
-    match which::which("bwrap") {
-        Ok(p) => println!("  ok       {:<28} {}", "bwrap", p.display()),
-        Err(_) => println!(
-            "  absent   {:<28} no stage sandboxes with it (package bubblewrap)",
+    println!("the sandbox (kcross series by default, --sandbox elsewhere):");
+    // The same probe the stages run: found, and able to start a trivial command.
+    match (which::which("bwrap"), crate::sandbox::probe("kcross doctor")) {
+        (Ok(p), Ok(_)) => println!("  ok       {:<28} {} (starts)", "bwrap", p.display()),
+        (Ok(_), Err(e)) => println!("  BROKEN   {:<28} {e}", "bwrap"),
+        (Err(_), _) => println!(
+            "  MISSING  {:<28} apt-get install --no-install-recommends bubblewrap (series needs it unless --no-sandbox)",
             "bwrap"
         ),
     }
+    println!("optional (not needed by any stage):");
     let (status, detail) = kcidb_io();
     println!(
         "  {status:<8} {:<28} {detail}",

@@ -134,13 +134,15 @@ pub fn run(
             jobs: jobs(c),
             run_dir: summary.out_dir.join("check"),
             build_root: build::default_build_root(),
+            sandbox: super::common::sandbox(c.sandbox, "kcross nightly --sandbox")?,
         };
         let check = super::common::run_check(&l.plan, &src, &opts)?;
         set_latest_stage(&c.out, &opts.run_dir, Stage::Check)?;
         crate::history::rows::from_check(&check)
     };
     let runtime = if l.plan.runtime.is_some() {
-        let opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        let mut opts = crate::runtime::RuntimeOptions::new(summary.out_dir.clone());
+        opts.sandbox = super::common::sandbox(c.sandbox, "kcross nightly --sandbox")?;
         let rt = super::boot::runtime_after_build(&l.plan, &l.reg, &summary, &opts, false)?;
         set_latest_stage(&c.out, &summary.out_dir, Stage::Boot)?;
         crate::history::rows::from_runtime(&rt)

@@ -130,6 +130,7 @@ pub fn bisect_regressions(
                 max_steps: 20,
                 verify: true,
                 deadline: Some(deadline),
+                sandbox: super::common::sandbox(c.sandbox, "kcross nightly --bisect --sandbox")?,
             };
             eprintln!(
                 "kcross: bisecting {} on {} between {} and {}",

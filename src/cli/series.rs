@@ -49,6 +49,10 @@ pub struct Args {
     /// Benchmark: build every step in a fresh build dir instead of incrementally
     #[arg(long, hide = true)]
     pub from_scratch: bool,
+    /// Build without the sandbox (default: every make under bubblewrap, as with --sandbox:
+    /// a stranger's patch gets no network and cannot write outside its build dirs)
+    #[arg(long, conflicts_with = "sandbox")]
+    pub no_sandbox: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +112,12 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
             package: "git".into(),
         });
     }
+    // The sandbox is on unless --no-sandbox: refused here, before anything is built, where
+    // bwrap cannot run.
+    let sandbox = session::sandbox(
+        !args.no_sandbox,
+        "kcross series (sandboxed by default; --no-sandbox builds without it)",
+    )?;
     let src = session::prepare_source(c, &l)?;
     let series = match located {
         Located::Spec(s) => series::load(&s, &src)?,
@@ -137,6 +147,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         last_only: args.last_only,
         fail_on: args.fail_on.into(),
         from_scratch: args.from_scratch,
+        sandbox,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     // Progress goes to stderr even with --json (stdout stays machine-readable).

@@ -60,6 +60,7 @@ fn cell(id: &str, verdict: Verdict, build_s: f64, diags: Vec<Diagnostic>) -> Cel
         image: None,
         timeout: None,
         wrapper: None,
+        sandboxed: false,
     }
 }
 

@@ -166,6 +166,7 @@ impl History {
                         image: image.map(PathBuf::from),
                         timeout: None,
                         wrapper: None,
+                        sandboxed: false,
                     };
                     Ok((cell, r.get::<_, String>(17)?))
                 })

@@ -238,11 +238,16 @@ pub fn grid(r: &SeriesResult) -> String {
         }
     }
     out.push_str(&format!(
-        "\n{} patch(es) on {} ({}), {} cell(s), {:.0}s; results {}\n{}\n",
+        "\n{} patch(es) on {} ({}), {} cell(s) {}, {:.0}s; results {}\n{}\n",
         r.series.patches.len(),
         r.source.origin,
         r.source.version,
         r.cells.len(),
+        if r.sandboxed {
+            "sandboxed"
+        } else {
+            "not sandboxed"
+        },
         r.wall_s,
         r.run_dir.display(),
         verdict(r)

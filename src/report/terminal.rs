@@ -122,15 +122,20 @@ fn live(rx: Receiver<Event>) {
 
 /// The results table, with the first errors of each failed cell.
 pub fn table(s: &RunSummary) -> String {
+    // A SANDBOX column only when some cell ran sandboxed: the word says which did.
+    let any_sandboxed = s.cells.iter().any(|c| c.sandboxed);
     let mut t = Table::new()
         .col("CELL", Align::Left)
         .col("VERDICT", Align::Left)
         .col("ERRORS", Align::Right)
         .col("WARNINGS", Align::Right)
         .col("TIME", Align::Right);
+    if any_sandboxed {
+        t = t.col("SANDBOX", Align::Left);
+    }
     for c in &s.cells {
         let known = s.outcome_of(c) == crate::outcome::Outcome::Known;
-        t.row(vec![
+        let mut row = vec![
             c.cell.clone(),
             if known {
                 "known".to_string()
@@ -140,7 +145,11 @@ pub fn table(s: &RunSummary) -> String {
             c.errors.to_string(),
             c.warnings.to_string(),
             format!("{:.1}s", c.timings.total_s),
-        ]);
+        ];
+        if any_sandboxed {
+            row.push(if c.sandboxed { "sandboxed" } else { "none" }.to_string());
+        }
+        t.row(row);
         if let Some(w) = &c.wrapper {
             t.text(format!("    {}", wrapper_line(w)));
         }

@@ -18,6 +18,7 @@ use std::time::Duration;
 pub(super) fn set_up<'a>(
     arches: impl IntoIterator<Item = &'a Arch>,
     work_dir: &Path,
+    sandbox: Option<&crate::sandbox::Sandbox>,
 ) -> Result<BTreeMap<String, PathBuf>> {
     let mut inits: BTreeMap<String, PathBuf> = BTreeMap::new();
     for a in arches {
@@ -30,7 +31,7 @@ pub(super) fn set_up<'a>(
             });
         }
         if !inits.contains_key(&a.name) {
-            let init = guest::build_init(q, &a.name, work_dir)?;
+            let init = guest::build_init(q, &a.name, work_dir, sandbox)?;
             inits.insert(a.name.clone(), init);
         }
     }

@@ -48,7 +48,12 @@ pub fn requirement(spec: &QemuSpec) -> crate::toolchain::Requirement {
 /// Build (or find in the cache) the static guest init for `arch`; returns its path.
 /// `Err` only for kcross's own inability: a missing compiler or static libc
 /// (`Error::MissingTool` with the Debian package), or guest sources that do not build.
-pub fn build_init(spec: &QemuSpec, arch: &str, work: &Path) -> Result<PathBuf> {
+pub fn build_init(
+    spec: &QemuSpec,
+    arch: &str,
+    work: &Path,
+    sandbox: Option<&crate::sandbox::Sandbox>,
+) -> Result<PathBuf> {
     let dir = work.join("guest").join(format!("{arch}-{}", key(spec)));
     let init = dir.join("init");
     if init.is_file() {
@@ -91,6 +96,11 @@ pub fn build_init(spec: &QemuSpec, arch: &str, work: &Path) -> Result<PathBuf> {
     .arg(&tmp)
     .args(&cfiles)
     .env("LC_ALL", "C");
+    // In the sandbox (`--sandbox`) only this guest dir is writable.
+    let mut cmd = match sandbox {
+        Some(sb) => sb.wrap(&cmd, &dir),
+        None => cmd,
+    };
     let out = crate::proc::run_capture(&mut cmd)?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -174,11 +184,11 @@ mod tests {
         let mut built = Vec::new();
         for a in reg.arches.values() {
             let Some(q) = &a.qemu else { continue };
-            let init = build_init(q, &a.name, work.path())
+            let init = build_init(q, &a.name, work.path(), None)
                 .unwrap_or_else(|e| panic!("{}: {e} (scripts/setup --all-arches)", a.name));
             let bytes = std::fs::read(&init).unwrap();
             assert_eq!(&bytes[..4], b"\x7fELF", "{}", a.name);
-            assert_eq!(build_init(q, &a.name, work.path()).unwrap(), init);
+            assert_eq!(build_init(q, &a.name, work.path(), None).unwrap(), init);
             let cpio = initramfs(&init, &["boot"], &[("devdax.conf", b"x=1\n".to_vec())]).unwrap();
             assert!(cpio.len() > bytes.len());
             built.push(a.name.as_str());
@@ -186,5 +196,18 @@ mod tests {
         for a in ["x86_64", "powerpc64le", "powerpc64", "i386", "arm", "s390x"] {
             assert!(built.contains(&a), "{a}: {built:?}");
         }
+    }
+
+    /// `--sandbox` builds the guest programs inside bwrap (only the guest dir writable), and
+    /// they come out the same kind of static ELF.
+    #[test]
+    fn guest_init_builds_in_the_sandbox() {
+        let reg = crate::toolchain::Registry::load(&[]).unwrap();
+        let q = reg.arch("x86_64").unwrap().qemu.clone().unwrap();
+        let sb = crate::sandbox::probe("the guest test").unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let init = build_init(&q, "x86_64", work.path(), Some(&sb)).unwrap();
+        let bytes = std::fs::read(&init).unwrap();
+        assert_eq!(&bytes[..4], b"\x7fELF");
     }
 }

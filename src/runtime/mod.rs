@@ -242,6 +242,8 @@ pub struct RuntimeOptions {
     pub work_dir: PathBuf,
     /// How long QEMU may take to exit after the guest said it is powering off.
     pub poweroff_grace: Duration,
+    /// Build the guest programs with the cross compiler in this sandbox (`--sandbox`).
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 impl RuntimeOptions {
@@ -253,6 +255,7 @@ impl RuntimeOptions {
             run_dir,
             work_dir: default_work_dir(),
             poweroff_grace: Duration::from_secs(20),
+            sandbox: None,
         }
     }
 }
@@ -284,7 +287,7 @@ pub fn run(
     });
 
     // kcross's own set-up first: QEMU binaries and guest programs for every arch that boots.
-    let inits = boot::set_up(p.booting(), &opts.work_dir)?;
+    let inits = boot::set_up(p.booting(), &opts.work_dir, opts.sandbox.as_ref())?;
 
     let mut results = Vec::new();
     for j in &p.jobs {

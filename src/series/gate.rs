@@ -60,7 +60,8 @@ pub fn gate(
             std::fs::remove_dir_all(&old).ctx(|| format!("removing {}", old.display()))?;
         }
     }
-    let jobs = Jobs::new(opts.jobs)?;
+    let sandbox = opts.sandbox.clone().map(|s| s.with_writable(&wc.tree.root));
+    let jobs = Jobs::sandboxed(opts.jobs, sandbox)?;
     let scratch_root = opts
         .build_root
         .join(format!("series-scratch-{}", std::process::id()));
@@ -216,6 +217,7 @@ pub fn gate(
         wall_s: t0.elapsed().as_secs_f64(),
         jobs: opts.jobs,
         run_dir: opts.run_dir.clone(),
+        sandboxed: jobs.is_sandboxed(),
     })
 }
 
@@ -363,6 +365,7 @@ fn build_cell_step(
             image: None,
             timeout: None,
             wrapper: None,
+            sandboxed: jobs.is_sandboxed(),
         };
         crate::atomic::write_json(&dir.join("result.json"), &result)?;
         return Ok((result, 0, 0));
@@ -385,6 +388,7 @@ fn build_cell_step(
     tracked.configured(&conf)?;
     let mut result =
         CellResult::configured(c, &dir, &st.bd.path, conf.seconds, conf.reused, Vec::new());
+    result.sandboxed = jobs.is_sandboxed();
     let mut rebuilt = 0;
     let mut printed = 0;
     if !conf.ok {
@@ -417,6 +421,7 @@ fn build_cell_step(
         if !run.ok {
             result.verdict = Verdict::Fail;
             result.failed_stage = Some(Stage::Build);
+            crate::build::sandbox_reason(&mut result, &build_log);
         }
     }
     for d in &mut result.diagnostics {

@@ -127,6 +127,9 @@ pub struct GateOptions {
     pub fail_on: FailOn,
     /// Benchmark only: every step in a fresh build dir (removed afterwards).
     pub from_scratch: bool,
+    /// Every make in this sandbox, the working copy writable (`kcross series`' default;
+    /// `--no-sandbox` turns it off).
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,6 +255,9 @@ pub struct SeriesResult {
     pub wall_s: f64,
     pub jobs: usize,
     pub run_dir: PathBuf,
+    /// Every make ran in the sandbox (each step's cell result says so too).
+    #[serde(default)]
+    pub sandboxed: bool,
 }
 
 impl SeriesResult {
