@@ -109,6 +109,7 @@ fn cell(
         image: None,
         timeout: None,
         sandboxed: false,
+        wrapper: None,
     }
 }
 

@@ -108,7 +108,10 @@ fn a_ccache_build_into_a_fresh_dir_hits_the_cache_with_the_same_diagnostics() {
     // Into a fresh dir, the same tree hits above 90% (the fixed KBUILD_BUILD_* and the
     // tree-relative prefix map leave nothing that differs): what missed now hits.
     assert_eq!(c0, c1, "the same calls");
-    assert!(h1 >= h0 + m0 * 9 / 10, "fresh dir: {h1} hits, {m1} misses; cold {h0}/{m0}");
+    assert!(
+        h1 >= h0 + m0 * 9 / 10,
+        "fresh dir: {h1} hits, {m1} misses; cold {h0}/{m0}"
+    );
     assert!(h1 * 10 > (h1 + m1) * 9, "fresh dir: {h1} hits, {m1} misses");
     assert!(table.contains("ccache: "), "{table}");
     // The same diagnostics, the injected warning among them, replayed from the cache.
@@ -204,17 +207,25 @@ impl Daemon {
         // distccd drops root to `nobody` before it opens its log
         std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
         let mut cmd = std::process::Command::new("distccd");
-        cmd.args(["--daemon", "--no-detach", "--listen", "127.0.0.1", "--allow"])
-            .arg("127.0.0.1")
-            .arg("--port")
-            .arg(port.to_string())
-            .args(["--jobs", "2", "--log-level", "info"])
-            .arg(format!("--log-file={}", log.display()))
-            .process_group(0);
+        cmd.args([
+            "--daemon",
+            "--no-detach",
+            "--listen",
+            "127.0.0.1",
+            "--allow",
+        ])
+        .arg("127.0.0.1")
+        .arg("--port")
+        .arg(port.to_string())
+        .args(["--jobs", "2", "--log-level", "info"])
+        .arg(format!("--log-file={}", log.display()))
+        .process_group(0);
         if unsafe { libc::geteuid() } == 0 {
             cmd.args(["--user", "nobody"]);
         }
-        let child = cmd.spawn().expect("distccd (scripts/setup installs distcc)");
+        let child = cmd
+            .spawn()
+            .expect("distccd (scripts/setup installs distcc)");
         // listening?
         for _ in 0..100 {
             if std::fs::read_to_string(&log)

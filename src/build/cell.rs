@@ -63,7 +63,10 @@ pub fn make_command(src_root: &Path, build_dir: &Path, c: &Cell, targets: &[Stri
         // `{build_dir}` in a value is the cell's O= dir (ccache's base_dir: paths under it
         // are hashed relative, so objtool's and other tools' builds hit in a fresh dir).
         for (k, v) in &w.env {
-            cmd.env(k, v.replace("{build_dir}", &build_dir.display().to_string()));
+            cmd.env(
+                k,
+                v.replace("{build_dir}", &build_dir.display().to_string()),
+            );
         }
         // Paths in the objects relative to the tree (TuxMake does the same), unless the
         // matrix sets its own KCFLAGS.
