@@ -174,6 +174,31 @@ pub fn verify(
     srctree: &Path,
     srcarch: &str,
 ) -> Vec<Dropped> {
+    verify_with(spec, final_config, || KconfigIndex::build(srctree, srcarch))
+}
+
+/// `verify` with the Kconfig files given as (tree path, text) instead of read from a tree
+/// (the fuzz target's entry; the same parsing and explanation as `verify`).
+pub fn verify_texts(
+    spec: &ConfigSpec,
+    final_config: &str,
+    kconfigs: &[(&str, &str)],
+) -> Vec<Dropped> {
+    verify_with(spec, final_config, || {
+        let mut entries = BTreeMap::new();
+        for (rel, text) in kconfigs {
+            index_file(rel, text, &mut entries);
+        }
+        KconfigIndex { entries }
+    })
+}
+
+fn verify_with(
+    spec: &ConfigSpec,
+    final_config: &str,
+    build_index: impl FnOnce() -> KconfigIndex,
+) -> Vec<Dropped> {
+    let mut build_index = Some(build_index);
     let have = parse_dotconfig(final_config);
     // Last request for a symbol wins, as in Kconfig itself.
     let mut wanted: BTreeMap<&str, (&Request, &Fragment)> = BTreeMap::new();
@@ -194,7 +219,7 @@ pub fn verify(
         if ok {
             continue;
         }
-        let idx = index.get_or_insert_with(|| KconfigIndex::build(srctree, srcarch));
+        let idx = index.get_or_insert_with(|| (build_index.take().expect("built once"))());
         let (defined_at, depends_on) = match idx.entries.get(sym) {
             Some(e) => {
                 let dep = if e.depends.is_empty() {

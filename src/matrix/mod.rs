@@ -144,15 +144,28 @@ pub fn load_with_tree(path: Option<&Path>, reg: &Registry, tree: &TreeFn) -> Res
                 Error::input(p.display().to_string(), format!("cannot read matrix: {e}"))
             })?;
             let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
-            let origin = p.display().to_string();
-            if p.extension().is_some_and(|e| e == "json") {
-                load_json(&origin, &text, Files::Disk(dir), reg)
-            } else if tuxsuite::is_plan(p) {
-                tuxsuite::load(&origin, &text, &dir, reg, tree)
-            } else {
-                load_toml(&origin, &text, Files::Disk(dir), reg)
-            }
+            load_text(&p.display().to_string(), &text, &dir, reg, tree)
         }
+    }
+}
+
+/// A matrix's text, read as its `origin`'s extension says (`.json` lkb-harness JSON,
+/// `.yaml`/`.yml` a TuxSuite plan, else native TOML); relative paths in it are read from
+/// `dir`. `load_with_tree` after reading the file (and the fuzz targets) call this.
+pub fn load_text(
+    origin: &str,
+    text: &str,
+    dir: &Path,
+    reg: &Registry,
+    tree: &TreeFn,
+) -> Result<Matrix> {
+    let p = Path::new(origin);
+    if p.extension().is_some_and(|e| e == "json") {
+        load_json(origin, text, Files::Disk(dir.to_path_buf()), reg)
+    } else if tuxsuite::is_plan(p) {
+        tuxsuite::load(origin, text, dir, reg, tree)
+    } else {
+        load_toml(origin, text, Files::Disk(dir.to_path_buf()), reg)
     }
 }
 

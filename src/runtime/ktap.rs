@@ -121,17 +121,31 @@ fn check_plan(level: &Level, what: &str, problems: &mut Vec<String>) {
     }
 }
 
-/// Fill in the tests a plan announced that never reported.
-fn add_missing(level: &mut Level, what: &str, problems: &mut Vec<String>) {
+/// How many `missing` results one console may get in all: a plan is a number on a line
+/// (`1..4294967295`), and a result per announced test would be allocated without bound.
+/// Past this many, the problem says how many more were announced and never reported.
+pub const MAX_MISSING: u32 = 1000;
+
+/// Fill in the tests a plan announced that never reported (at most `budget` of them; the
+/// budget is the console's, shared by every level).
+fn add_missing(level: &mut Level, what: &str, problems: &mut Vec<String>, budget: &mut u32) {
     let Some(p) = level.plan else { return };
     let n = level.results.len() as u32;
     if n < p {
+        let listed = (p - n).min(*budget);
+        *budget -= listed;
+        let unlisted = p - n - listed;
         problems.push(format!(
-            "{what}: the plan announced {p} test(s), {n} reported; test(s) {}..{p} never reported (the output ends)",
-            n + 1
+            "{what}: the plan announced {p} test(s), {n} reported; test(s) {}..{p} never reported (the output ends){}",
+            n + 1,
+            if unlisted > 0 {
+                format!("; {unlisted} of them not listed as missing results (at most {MAX_MISSING} per console)")
+            } else {
+                String::new()
+            }
         ));
         let mut diags = std::mem::take(&mut level.diags);
-        for k in n + 1..=p {
+        for k in n + 1..=n + listed {
             level.results.push(KtapResult {
                 number: k,
                 name: String::new(),
@@ -187,6 +201,7 @@ pub fn parse_lines(lines: &[&str], range: std::ops::Range<usize>) -> KtapReport 
     }
 
     let mut levels: Vec<Level> = vec![Level::default()];
+    let mut budget = MAX_MISSING;
     // The depth of the last KTAP line: an indented line inside a subtest that is not KTAP
     // (KUnit's failed expectation continues on such lines) is that subtest's log.
     let mut last_depth = 0;
@@ -334,7 +349,7 @@ pub fn parse_lines(lines: &[&str], range: std::ops::Range<usize>) -> KtapReport 
             let child = &mut deeper[0];
             let what = format!("line {no}: subtests of `{name}`");
             check_plan(child, &what, &mut rep.problems);
-            add_missing(child, &what, &mut rep.problems);
+            add_missing(child, &what, &mut rep.problems, &mut budget);
             if let Some(sub) = &child.subtest_name {
                 if !name.is_empty() && sub != &name {
                     rep.problems.push(format!(
@@ -382,7 +397,7 @@ pub fn parse_lines(lines: &[&str], range: std::ops::Range<usize>) -> KtapReport 
     if top.plan.is_some_and(|p| p as usize > top.results.len()) {
         top.diags = std::mem::take(&mut rep.trailing);
     }
-    add_missing(&mut top, "top level", &mut rep.problems);
+    add_missing(&mut top, "top level", &mut rep.problems, &mut budget);
     // The test the output ended in (KUnit: the suite a crash or a timeout cut short): the
     // first missing result gets the open subtest's name and the results it did report.
     if let (Some(open), Some(m)) = (
@@ -396,7 +411,7 @@ pub fn parse_lines(lines: &[&str], range: std::ops::Range<usize>) -> KtapReport 
         }
         if !open.results.is_empty() || open.plan.is_some() {
             let what = format!("subtests of `{}`", m.name);
-            add_missing(open, &what, &mut rep.problems);
+            add_missing(open, &what, &mut rep.problems, &mut budget);
             m.subtests = std::mem::take(&mut open.results);
         }
     }

@@ -502,10 +502,12 @@ pub fn decode_base64(s: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// RFC 2047 encoded words in headers (`=?UTF-8?q?...?=`, `=?utf-8?B?...?=`).
+/// RFC 2047 encoded words in headers (`=?UTF-8?q?...?=`, `=?utf-8?B?...?=`); whitespace
+/// between two encoded words is dropped (RFC 2047 6.2), so a name split over two words
+/// reads whole.
 pub fn decode_rfc2047(s: &str) -> String {
     static WORD: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"=\?([^?]+)\?([qQbB])\?([^?]*)\?=(\s+=\?)?").expect("regex"));
+        LazyLock::new(|| Regex::new(r"=\?([^?]+)\?([qQbB])\?([^?]*)\?=").expect("regex"));
     if !s.contains("=?") {
         return s.to_string();
     }
@@ -513,7 +515,10 @@ pub fn decode_rfc2047(s: &str) -> String {
     let mut last = 0;
     for c in WORD.captures_iter(s) {
         let m = c.get(0).expect("match");
-        out.push_str(&s[last..m.start()]);
+        let between = &s[last..m.start()];
+        if last == 0 || !between.chars().all(char::is_whitespace) {
+            out.push_str(between);
+        }
         let text = &c[3];
         let decoded = if c[2].eq_ignore_ascii_case("q") {
             decode_qp(&text.replace('_', " "))
@@ -521,11 +526,7 @@ pub fn decode_rfc2047(s: &str) -> String {
             decode_base64(text).unwrap_or_else(|| text.to_string())
         };
         out.push_str(&decoded);
-        // Whitespace between two encoded words is dropped; keep the next word's `=?`.
-        last = match c.get(4) {
-            Some(n) => n.end() - 2,
-            None => m.end(),
-        };
+        last = m.end();
     }
     out.push_str(&s[last..]);
     out
@@ -687,5 +688,12 @@ From a@b Mon Aug 12 18:12:18 2024\nSubject: [PATCH 3/3] c\n\n--- a/x\n+++ b/x\n@
         assert_eq!(decode_base64("aGVsbG8gd29ybGQ=").unwrap(), "hello world");
         assert_eq!(decode_qp("a=3Db=\nc"), "a=bc");
         assert_eq!(decode_rfc2047("=?utf-8?B?w6k=?= x"), "é x");
+        // Two adjacent words: the space between them goes, and both are decoded (the
+        // second used to stay encoded); a word then plain text keeps its space.
+        assert_eq!(
+            decode_rfc2047("=?UTF-8?q?J=C3=B6rg?= =?UTF-8?q?_R=C3=B6del?= <j@x>"),
+            "Jörg Rödel <j@x>"
+        );
+        assert_eq!(decode_rfc2047("=?UTF-8?q?a?= b =?UTF-8?q?c?="), "a b c");
     }
 }
