@@ -142,7 +142,13 @@ pub fn run(
         .ctx(|| format!("creating {}", opts.run_dir.display()))?;
     let jobs = Jobs::new(opts.jobs)?;
     // The files that name a helper, read once for every cell.
-    let cands = Candidates::find(&src.root, &opts.helpers, &opts.extra_objects);
+    let cands = Candidates::find_cached(
+        &src.root,
+        &src.key,
+        &opts.helpers,
+        &opts.extra_objects,
+        &opts.build_root.join("check-scan"),
+    )?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.cells.len().max(1))
         .build()

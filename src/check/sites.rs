@@ -100,11 +100,13 @@ impl Candidates {
             }
         }
         paths.sort();
+        // One pass over each file for all the helpers' names.
+        let names = aho_corasick::AhoCorasick::new(helpers).expect("helper names are identifiers");
         let files = paths
             .par_iter()
             .filter_map(|(f, header)| {
-                let text = std::fs::read_to_string(f).ok()?;
-                if !helpers.iter().any(|h| text.contains(h.as_str())) {
+                let bytes = std::fs::read(f).ok()?;
+                if !names.is_match(&bytes) {
                     return None;
                 }
                 let rel = f
@@ -112,19 +114,67 @@ impl Candidates {
                     .unwrap_or(f)
                     .to_string_lossy()
                     .into_owned();
-                let srcarch = rel
-                    .strip_prefix("arch/")
-                    .and_then(|r| r.split('/').next())
-                    .map(str::to_string);
-                Some(Candidate {
-                    rel,
-                    text,
-                    srcarch,
-                    header: *header,
-                })
+                Some(candidate(rel, &bytes, *header))
             })
             .collect();
         Candidates { files }
+    }
+}
+
+impl Candidates {
+    /// `find`, remembered per source content: the list of candidate files is kept in
+    /// `dir/<key>.json`, keyed by the tree's content key (`SourceTree::key`: a tarball's hash,
+    /// a git tree's HEAD and changes, a directory's every entry's size and mtime), the
+    /// helpers and the extra objects, so a warm check reads only the few files that name a
+    /// helper. No key (an older result): no cache.
+    pub(super) fn find_cached(
+        root: &Path,
+        src_key: &str,
+        helpers: &[String],
+        extra: &[String],
+        dir: &Path,
+    ) -> crate::error::Result<Candidates> {
+        if src_key.is_empty() {
+            return Ok(Candidates::find(root, helpers, extra));
+        }
+        use sha2::{Digest, Sha256};
+        let id = serde_json::to_vec(&(src_key, helpers, extra)).expect("serialisable");
+        let key: String = Sha256::digest(&id)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = dir.join(format!("{key}.json"));
+        let listed: Option<Vec<(String, bool)>> = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if let Some(list) = listed {
+            let files = list
+                .into_iter()
+                .filter_map(|(rel, header)| {
+                    let bytes = std::fs::read(root.join(&rel)).ok()?;
+                    Some(candidate(rel, &bytes, header))
+                })
+                .collect();
+            return Ok(Candidates { files });
+        }
+        let c = Candidates::find(root, helpers, extra);
+        std::fs::create_dir_all(dir).ok();
+        let list: Vec<(&str, bool)> = c.files.iter().map(|f| (f.rel.as_str(), f.header)).collect();
+        crate::atomic::write_json(&path, &list)?;
+        Ok(c)
+    }
+}
+
+fn candidate(rel: String, bytes: &[u8], header: bool) -> Candidate {
+    let srcarch = rel
+        .strip_prefix("arch/")
+        .and_then(|r| r.split('/').next())
+        .map(str::to_string);
+    Candidate {
+        text: String::from_utf8_lossy(bytes).into_owned(),
+        rel,
+        srcarch,
+        header,
     }
 }
 
@@ -282,6 +332,23 @@ mod tests {
         let helpers = vec!["pud_modify".to_string()];
         let cands = Candidates::find(d.path(), &helpers, &[]);
         assert_eq!(cands.files.len(), 6, "the files that name a helper, once");
+        // Remembered per content key: the same list again, read from the cache; another key
+        // (the tree changed) scans anew.
+        let cache = d.path().join("cache");
+        let first = Candidates::find_cached(d.path(), "k1", &helpers, &[], &cache).unwrap();
+        let again = Candidates::find_cached(d.path(), "k1", &helpers, &[], &cache).unwrap();
+        let rels = |c: &Candidates| c.files.iter().map(|f| f.rel.clone()).collect::<Vec<_>>();
+        assert_eq!(rels(&first), rels(&cands));
+        assert_eq!(rels(&again), rels(&cands));
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+        std::fs::write(
+            d.path().join("fs/new.c"),
+            "void n(void)\n{\n\tpud_modify(a, b);\n}\n",
+        )
+        .unwrap();
+        let changed = Candidates::find_cached(d.path(), "k2", &helpers, &[], &cache).unwrap();
+        assert_eq!(changed.files.len(), 7);
+        std::fs::remove_file(d.path().join("fs/new.c")).unwrap();
         let judge = |on: &[&str]| {
             let v: BTreeMap<String, String> = on
                 .iter()
