@@ -210,12 +210,25 @@ fn linux_6_1_every_arch_has_the_pud_helpers_nowhere() {
         cells.iter().map(|c| c["arch"].as_str().unwrap()).collect();
     assert_eq!(arches.len(), 19, "every arch but loongarch64: {arches:?}");
     for c in cells {
+        if c["cell"] == "riscv64-gcc-pud" {
+            // The default matrix's riscv64 cell does not configure on 6.1: its device-dax
+            // fragment asks for DEV_DAX_PMEM, which 6.1 gates on NVDIMM_DAX (the message
+            // says so); a setup failure is data, with no verdicts.
+            let f = c["setup_failure"].as_str().unwrap_or_default();
+            assert!(
+                f.contains("CONFIG_DEV_DAX_PMEM") && f.contains("NVDIMM_DAX"),
+                "{c}"
+            );
+            assert!(c["helpers"].as_array().unwrap().is_empty(), "{c}");
+            continue;
+        }
         assert!(
             c["setup_failure"].is_null(),
             "{}: {}",
             c["cell"],
             c["setup_failure"]
         );
+        assert_eq!(c["helpers"].as_array().unwrap().len(), 5, "{}", c["cell"]);
         for h in c["helpers"].as_array().unwrap() {
             assert_ne!(h["verdict"], "provided", "{}: {h}", c["cell"]);
         }
