@@ -103,6 +103,9 @@ pub struct Plan {
     pub cells: Vec<Cell>,
     pub helpers: Vec<HelperName>,
     pub check_objects: Vec<String>,
+    /// The headers the helper check's probe includes.
+    #[serde(default = "crate::matrix::default_includes")]
+    pub check_includes: Vec<String>,
     pub runtime: Option<RuntimeSpec>,
     /// The matrix's `[[known]]` entries.
     #[serde(default)]
@@ -259,6 +262,7 @@ pub fn expand(m: &Matrix, reg: &Registry, f: &Filters) -> Result<Plan> {
         cells,
         helpers: m.helpers.clone(),
         check_objects: m.check_objects.clone(),
+        check_includes: m.check_includes.clone(),
         runtime: m.runtime.clone(),
         known: m.known.clone(),
         shard: None,

@@ -129,7 +129,8 @@ pub fn survey(reg: &Registry) -> Vec<ArchState> {
 
 /// Every Debian package that building (every supported family) and booting every available
 /// arch needs, with the host's, sorted and each once: no look-up on the host.
-pub fn all_packages(reg: &Registry) -> Vec<String> {
+/// `boot`: with what booting needs (QEMU, the guest libc), else only the compilers'.
+pub fn all_packages(reg: &Registry, boot: bool) -> Vec<String> {
     let mut v: Vec<String> = reg.host.iter().map(|r| r.package.clone()).collect();
     for a in reg.arches.values().filter(|a| a.unavailable.is_none()) {
         for f in a.compilers.keys() {
@@ -137,7 +138,9 @@ pub fn all_packages(reg: &Registry) -> Vec<String> {
                 v.extend(tc.requires.into_iter().map(|r| r.package));
             }
         }
-        v.extend(arch_needs(a).into_iter().map(|n| n.package));
+        if boot {
+            v.extend(arch_needs(a).into_iter().map(|n| n.package));
+        }
     }
     v.sort();
     v.dedup();
@@ -168,7 +171,7 @@ mod tests {
             .any(|f| f.family == "gcc" && f.unsupported.is_some()));
         assert!(hex.missing_packages().iter().all(|p| !p.starts_with("gcc")));
         assert!(get("um").boot.is_empty() && get("um").boot_note.is_some());
-        let pkgs = all_packages(&reg);
+        let pkgs = all_packages(&reg, true);
         for p in [
             "gcc-i686-linux-gnu",
             "libc6-dev-i386-cross",
@@ -188,5 +191,14 @@ mod tests {
             assert!(pkgs.contains(&p.to_string()), "{p}: {pkgs:?}");
         }
         assert!(!pkgs.iter().any(|p| p.contains("loongarch")), "{pkgs:?}");
+        // The compilers alone (plain scripts/setup): no QEMU, no guest libc.
+        let cc = all_packages(&reg, false);
+        assert!(cc.contains(&"gcc-sh4-linux-gnu".to_string()), "{cc:?}");
+        assert!(cc.contains(&"clang-14".to_string()), "{cc:?}");
+        assert!(
+            !cc.iter()
+                .any(|p| p.starts_with("qemu") || p.starts_with("libc6-dev-")),
+            "{cc:?}"
+        );
     }
 }

@@ -33,8 +33,24 @@ fn get<'a>(m: &'a BTreeMap<(String, String), Value>, arch: &str, helper: &str) -
 
 #[test]
 fn linux_6_12_truth_for_the_pud_helpers() {
+    // The default matrix's four built arches (its check covers every arch:
+    // tests/check_every_arch.rs).
+    let four = [
+        "--arch",
+        "x86_64",
+        "--arch",
+        "powerpc64le",
+        "--arch",
+        "arm64",
+        "--arch",
+        "riscv64",
+    ];
     let out = out_dir("check-612");
-    let (code, stdout, stderr) = run(kcross().args(["check", "--json", "--out"]).arg(&out));
+    let (code, stdout, stderr) = run(kcross()
+        .arg("check")
+        .args(four)
+        .args(["--json", "--out"])
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     let m = verdicts(&v);
@@ -118,7 +134,11 @@ fn linux_6_12_truth_for_the_pud_helpers() {
     assert_eq!(v["provided_nowhere"].as_array().unwrap().len(), 0);
 
     // A second check on the same tree and config does no configure or prepare work.
-    let (code, stdout, stderr) = run(kcross().args(["check", "--json", "--out"]).arg(&out));
+    let (code, stdout, stderr) = run(kcross()
+        .arg("check")
+        .args(four)
+        .args(["--json", "--out"])
+        .arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let again: Value = serde_json::from_str(&stdout).unwrap();
     for c in again["cells"].as_array().unwrap() {
@@ -180,7 +200,18 @@ fn generic_code_calling_an_x86_only_helper_is_missing_elsewhere() {
 
     let out = out_dir("check-injected");
     let (code, stdout, stderr) = run(kcross()
-        .args(["check", "--helper", "pud_mkinvalid", "--json", "--source"])
+        .args(["check", "--helper", "pud_mkinvalid", "--json"])
+        .args([
+            "--arch",
+            "x86_64",
+            "--arch",
+            "powerpc64le",
+            "--arch",
+            "arm64",
+            "--arch",
+            "riscv64",
+            "--source",
+        ])
         .arg(&copy)
         .arg("--out")
         .arg(&out));
@@ -267,9 +298,18 @@ fn clang_cells_give_the_same_verdicts_as_gcc() {
         "toolchains = [\"gcc\", \"clang\"]",
     );
     std::fs::write(dir.join("pud-helpers.toml"), toml).unwrap();
-    for e in std::fs::read_dir(repo.join("matrices/pud-helpers")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join("pud-helpers").join(e.file_name())).unwrap();
+    // ...with every-arch.toml, its `[check] from`.
+    std::fs::create_dir_all(dir.join("every-arch")).unwrap();
+    std::fs::copy(
+        repo.join("matrices/every-arch.toml"),
+        dir.join("every-arch.toml"),
+    )
+    .unwrap();
+    for sub in ["pud-helpers", "every-arch"] {
+        for e in std::fs::read_dir(repo.join("matrices").join(sub)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.join(sub).join(e.file_name())).unwrap();
+        }
     }
 
     let out = out_dir("check-clang");

@@ -1,7 +1,7 @@
 //! The heaviest runs, outside CI's budget: `scripts/test --full` runs them (the default
 //! `scripts/test` and CI run every other test binary). Full images and boots on real kernels:
 //! a clang x86_64 kernel, and the powerpc64le 6.1 kernel (a 20-minute cold build) whose
-//! devdax test must say why it does not apply.
+//! devdax test must say why it does not apply; and the helper check of every arch on 6.1.
 
 mod common;
 
@@ -287,4 +287,62 @@ fn powerpc64le_binding_dax_pmem_oopses_under_tcg_when_the_kernel_writes_the_info
     );
     assert_eq!(r["ktap"][0]["status"], "missing");
     assert_no_qemu_left(r);
+
+/// The counter-case of tests/check_every_arch.rs on every arch: linux-source-6.1 has none of
+/// the five PUD helpers of "mm/mprotect: Fix dax puds", so the default matrix's check of
+/// every arch (6.12: provided on x86_64, powerpc64 and powerpc64le) provides them nowhere.
+/// CI runs the same 6.1 check on five arches; every arch cold does not fit its budget.
+#[test]
+fn linux_6_1_every_arch_has_the_pud_helpers_nowhere() {
+    let out = out_dir("full-check-every-arch-61");
+    let (code, stdout, stderr) = run(kcross()
+        .args(["check", "--source", "linux-source-6.1", "--json", "--out"])
+        .arg(&out));
+    assert_eq!(code, 1, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["source"]["version"].as_str().unwrap().starts_with("6.1."));
+    let cells = v["cells"].as_array().unwrap();
+    let arches: std::collections::BTreeSet<&str> =
+        cells.iter().map(|c| c["arch"].as_str().unwrap()).collect();
+    assert_eq!(arches.len(), 19, "every arch but loongarch64: {arches:?}");
+    for c in cells {
+        if c["cell"] == "riscv64-gcc-pud" {
+            // The default matrix's riscv64 cell does not configure on 6.1: its device-dax
+            // fragment asks for DEV_DAX_PMEM, which 6.1 gates on NVDIMM_DAX (the message
+            // says so); a setup failure is data, with no verdicts.
+            let f = c["setup_failure"].as_str().unwrap_or_default();
+            assert!(
+                f.contains("CONFIG_DEV_DAX_PMEM") && f.contains("NVDIMM_DAX"),
+                "{c}"
+            );
+            assert!(c["helpers"].as_array().unwrap().is_empty(), "{c}");
+            continue;
+        }
+        assert!(
+            c["setup_failure"].is_null(),
+            "{}: {}",
+            c["cell"],
+            c["setup_failure"]
+        );
+        assert_eq!(c["helpers"].as_array().unwrap().len(), 5, "{}", c["cell"]);
+        for h in c["helpers"].as_array().unwrap() {
+            assert_ne!(h["verdict"], "provided", "{}: {h}", c["cell"]);
+        }
+    }
+    let nowhere: Vec<&str> = v["provided_nowhere"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        nowhere,
+        [
+            "pudp_invalidate",
+            "pud_modify",
+            "pud_mkinvalid",
+            "pudp_establish",
+            "change_huge_pud"
+        ]
+    );
 }

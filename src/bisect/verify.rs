@@ -79,6 +79,7 @@ pub fn helper_verdict(
     let opts = CheckOptions {
         helpers: vec![helper.to_string()],
         extra_objects: cx.plan.check_objects.clone(),
+        includes: cx.plan.check_includes.clone(),
         jobs: cx.opts.jobs,
         run_dir: dir.to_path_buf(),
         build_root: build_root.clone(),

@@ -3,6 +3,7 @@
 //! flags, plus the real objects that define or use it), and that it resolves (nm).
 //! Verdicts are data: provided / not-required / missing / unresolved, each with evidence.
 
+mod gate;
 mod outcome;
 mod probe;
 pub mod scan;
@@ -19,7 +20,7 @@ use crate::util::FileLock;
 use probe::{nm, write_probe, Symbols};
 use scan::{Config, Truth};
 use serde::{Deserialize, Serialize};
-use sites::scan_tree;
+use sites::{scan_tree, Candidates};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,6 +114,8 @@ impl CheckSummary {
 pub struct CheckOptions {
     pub helpers: Vec<String>,
     pub extra_objects: Vec<String>,
+    /// The headers the probe includes (`[check] includes`).
+    pub includes: Vec<String>,
     pub jobs: usize,
     pub run_dir: PathBuf,
     pub build_root: PathBuf,
@@ -140,6 +143,14 @@ pub fn run(
     std::fs::create_dir_all(&opts.run_dir)
         .ctx(|| format!("creating {}", opts.run_dir.display()))?;
     let jobs = Jobs::sandboxed(opts.jobs, opts.sandbox.clone())?;
+    // The files that name a helper, read once for every cell.
+    let cands = Candidates::find_cached(
+        &src.root,
+        &src.key,
+        &opts.helpers,
+        &opts.extra_objects,
+        &opts.build_root.join("check-scan"),
+    )?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.cells.len().max(1))
         .build()
@@ -149,7 +160,7 @@ pub fn run(
         plan.cells
             .par_iter()
             .map(|c| {
-                let r = check_cell(c, src, opts, &jobs);
+                let r = check_cell(c, src, opts, &jobs, &cands);
                 if let Ok(cc) = &r {
                     let _ = events.send(CheckEvent::CellDone {
                         cell: cc.cell.clone(),
@@ -195,7 +206,13 @@ fn run_make_quiet(cmd: &mut Command, bd: &Path, jobs: &Jobs, log: &Path) -> Resu
     Ok(jobs.make(cmd, bd, log, |_| {})?.success())
 }
 
-fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> Result<CellCheck> {
+fn check_cell(
+    c: &Cell,
+    src: &SourceTree,
+    opts: &CheckOptions,
+    jobs: &Jobs,
+    cands: &Candidates,
+) -> Result<CellCheck> {
     let t0 = Instant::now();
     let dir = opts.run_dir.join("cells").join(&c.id);
     std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
@@ -252,20 +269,15 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
     let values = kconfig::parse_dotconfig(&dotconfig);
     let cfg = Config { values: &values };
 
-    // 1. Scan the tree: uses and definitions of each helper in mm/ and the arch.
-    let sites = scan_tree(
-        &src.root,
-        &c.srcarch,
-        &opts.helpers,
-        &opts.extra_objects,
-        &cfg,
-    );
+    // 1. The tree's uses and definitions of each helper (mm/, fs/, drivers/, the arch,
+    // include/), judged for this config.
+    let sites = scan_tree(&src.root, cands, &c.srcarch, &opts.helpers, &cfg);
 
     // 2. Build the real objects that define or use a helper in code this config compiles.
     let mut objects: BTreeSet<String> = BTreeSet::new();
     for s in sites
         .iter()
-        .filter(|s| s.compiled != Truth::False && s.object_built != Some(false))
+        .filter(|s| !s.header && s.compiled != Truth::False && s.object_built != Some(false))
     {
         objects.insert(s.object.clone());
     }
@@ -289,7 +301,7 @@ fn check_cell(c: &Cell, src: &SourceTree, opts: &CheckOptions, jobs: &Jobs) -> R
 
     // 3. The probe: declarations as the compiler sees them, and a reference to each helper.
     let probe_dir = bd.path.join("kcross-probe");
-    let decl_text = write_probe(&probe_dir, &opts.helpers)?;
+    let decl_text = write_probe(&probe_dir, &opts.includes, &opts.helpers)?;
     let probe_log = dir.join("probe.log");
     crate::atomic::write(&probe_log, b"")?;
     let mut targets = vec!["-k".to_string(), format!("M={}", probe_dir.display())];

@@ -10,24 +10,15 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-/// Headers the probe includes: the generic page-table and huge-page APIs, which pull in the
-/// arch's asm/pgtable.h.
-pub(super) const PROBE_HEADERS: &[&str] = &[
-    "linux/mm.h",
-    "linux/huge_mm.h",
-    "linux/pgtable.h",
-    "linux/mman.h",
-    "asm/pgtable.h",
-    "asm/tlb.h",
-];
-
-/// Write the probe sources; returns decl.c's text (its marker lines map diagnostics to helpers).
-pub(super) fn write_probe(dir: &Path, helpers: &[String]) -> Result<String> {
+/// Write the probe sources, which include `includes` (`[check] includes`: by default the
+/// generic page-table and huge-page APIs, which pull in the arch's asm/pgtable.h); returns
+/// decl.c's text (its marker lines map diagnostics to helpers).
+pub(super) fn write_probe(dir: &Path, includes: &[String], helpers: &[String]) -> Result<String> {
     std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
     let mut decl =
         String::from("/* kcross helper probe: how this arch and config declare each helper */\n");
     let mut refs = String::from("/* kcross helper probe: a reference to each helper */\n");
-    for h in PROBE_HEADERS {
+    for h in includes {
         decl.push_str(&format!("#include <{h}>\n"));
         refs.push_str(&format!("#include <{h}>\n"));
     }

@@ -4,7 +4,6 @@
 //! line that puts an object into the build.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Replace comments and string/char literals with spaces, keeping line structure, so that a
 /// helper named in a comment (mm/debug_vm_pgtable.c has some) is not taken for a use.
@@ -92,7 +91,7 @@ pub struct Config<'a> {
 }
 
 impl Config<'_> {
-    fn defined(&self, sym: &str) -> Option<bool> {
+    pub(super) fn defined(&self, sym: &str) -> Option<bool> {
         let s = sym.strip_prefix("CONFIG_")?;
         let s = s.strip_suffix("_MODULE").map_or(s, |base| base);
         Some(self.values.get(s).is_some_and(|v| v != "n"))
@@ -362,45 +361,25 @@ pub fn conditions(stripped: &str, cfg: &Config) -> Conditions {
     Conditions { lines }
 }
 
-/// The kbuild line that adds `file.o` to the build in its directory's Makefile, and whether
-/// the config enables it: `obj-$(CONFIG_X) += file.o` -> (Some("CONFIG_X"), enabled?).
-/// `obj-y` -> (None, true). Not found (e.g. the object comes in through a composite or an
-/// arch Makefile) -> None: unknown.
-pub fn makefile_gate(
-    srctree: &Path,
-    rel_obj: &str,
-    cfg: &Config,
-) -> Option<(Option<String>, bool)> {
-    let p = Path::new(rel_obj);
-    let dir = p.parent()?;
-    let name = p.file_name()?.to_string_lossy().into_owned();
-    let mk = std::fs::read_to_string(srctree.join(dir).join("Makefile"))
-        .or_else(|_| std::fs::read_to_string(srctree.join(dir).join("Kbuild")))
-        .ok()?;
-    // Join continuation lines.
-    let joined = mk.replace("\\\n", " ");
-    for line in joined.lines() {
-        let l = line.trim();
-        if l.starts_with('#') {
-            continue;
-        }
-        let Some((lhs, rhs)) = l.split_once("+=").or_else(|| l.split_once(":=")) else {
-            continue;
-        };
-        if !rhs.split_whitespace().any(|w| w == name) {
-            continue;
-        }
-        let lhs = lhs.trim();
-        if let Some(i) = lhs.find("$(CONFIG_") {
-            let sym = &lhs[i + 2..lhs[i..].find(')').map_or(lhs.len(), |j| i + j)];
-            let on = cfg.defined(sym).unwrap_or(false);
-            return Some((Some(sym.to_string()), on));
-        }
-        if lhs.ends_with("-y") || lhs == "obj-y" || lhs == "lib-y" {
-            return Some((None, true));
-        }
+/// For each line (0-based) of a comment-stripped text, the depth of `{` nesting at its
+/// start (0: file scope). Braces in `#` lines count too: they are rare and balanced.
+pub fn brace_depths(stripped: &str) -> Vec<usize> {
+    let mut depth = 0usize;
+    let mut v = Vec::new();
+    for l in stripped.lines() {
+        v.push(depth);
+        depth = depth_after(depth, l);
     }
-    None
+    v
+}
+
+/// The depth after the text `s` that starts at depth `d`.
+pub fn depth_after(d: usize, s: &str) -> usize {
+    s.chars().fold(d, |d, c| match c {
+        '{' => d + 1,
+        '}' => d.saturating_sub(1),
+        _ => d,
+    })
 }
 
 /// Positions (0-based line, column) of `name` as a whole identifier in a stripped text.

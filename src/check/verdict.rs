@@ -49,11 +49,7 @@ pub(super) fn verdict(who: &Who, h: &str, idx: usize, f: &Findings) -> HelperRes
         evidence: Vec::new(),
     };
     let mine: Vec<&Site> = f.sites.iter().filter(|s| s.helper == h).collect();
-    let compiled_uses: Vec<&Site> = mine
-        .iter()
-        .copied()
-        .filter(|s| !s.definition && s.compiled != Truth::False && s.object_built != Some(false))
-        .collect();
+    let compiled_uses: Vec<&Site> = mine.iter().copied().filter(|s| s.built_use()).collect();
     if let Some(r) = missing(res.clone(), h, &compiled_uses, f) {
         return r;
     }

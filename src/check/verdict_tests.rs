@@ -57,6 +57,7 @@ fn site(at: &str, object: &str, definition: bool, compiled: Truth, cond: &[&str]
         conditions: cond.iter().map(|s| s.to_string()).collect(),
         object_gate: None,
         object_built: None,
+        header: false,
     }
 }
 

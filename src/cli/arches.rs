@@ -18,6 +18,10 @@ pub struct ArchesArgs {
     /// one a line, and nothing else (no look-up on this host)
     #[arg(long)]
     pub packages: bool,
+    /// With --packages: only the compilers and binutils (what the default matrix's helper
+    /// check of every arch needs: plain `scripts/setup`), not QEMU or the guest libcs
+    #[arg(long, requires = "packages")]
+    pub compilers: bool,
     /// Machine-readable output on stdout
     #[arg(long)]
     pub json: bool,
@@ -29,7 +33,7 @@ pub struct ArchesArgs {
 pub fn run(a: &ArchesArgs) -> Result<i32> {
     let reg = Registry::load(&a.toolchain_dirs)?;
     if a.packages {
-        for p in readiness::all_packages(&reg) {
+        for p in readiness::all_packages(&reg, !a.compilers) {
             println!("{p}");
         }
         return Ok(0);

@@ -1,14 +1,14 @@
 //! `kcross check`: the named helpers on every cell of the matrix.
 
 use super::common::{
-    emit, ensure_tools, jobs, load, new_run_dir, prepare_source, set_latest, Common, Stage,
+    emit, ensure_tools, jobs, load_check, new_run_dir, prepare_source, set_latest, Common, Stage,
 };
 use crate::build;
 use crate::error::{outcome_code, Error, Result};
 use crate::report;
 
 pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
-    let l = load(c)?;
+    let l = load_check(c)?;
     let helpers: Vec<String> = if helpers.is_empty() {
         l.plan.helpers.iter().map(|h| h.name.clone()).collect()
     } else {
@@ -30,6 +30,7 @@ pub fn run(c: &Common, helpers: &[String]) -> Result<i32> {
     let opts = crate::check::CheckOptions {
         helpers,
         extra_objects: l.plan.check_objects.clone(),
+        includes: l.plan.check_includes.clone(),
         jobs: jobs(c),
         run_dir: run_dir.clone(),
         build_root: build::default_build_root(),

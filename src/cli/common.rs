@@ -123,7 +123,17 @@ pub struct Loaded {
 /// Load for a stage that builds: a TuxSuite plan with a `patch_series` is refused here (the
 /// series is gated per patch by `kcross series`, which uses `load_any`).
 pub fn load(c: &Common) -> Result<Loaded> {
-    let l = load_any(c)?;
+    load_stage(c, false)
+}
+
+/// `load` for the helper check: the plan covers the arches of `[check] arches` (cells from
+/// `[check] from` for those the matrix does not build), `--arch` filters among them.
+pub fn load_check(c: &Common) -> Result<Loaded> {
+    load_stage(c, true)
+}
+
+fn load_stage(c: &Common, check: bool) -> Result<Loaded> {
+    let l = load_any_for(c, check)?;
     if let Some(ps) = l
         .matrix
         .tuxsuite
@@ -145,6 +155,10 @@ pub fn load(c: &Common) -> Result<Loaded> {
 /// source it would build: --source, else the plan's git_repo, else the default) and the plan;
 /// a plan's notes (what it asks that kcross does not run) go to stderr.
 pub fn load_any(c: &Common) -> Result<Loaded> {
+    load_any_for(c, false)
+}
+
+fn load_any_for(c: &Common, check: bool) -> Result<Loaded> {
     let reg = Registry::load(&c.toolchain_dirs)?;
     let tree = |plan_source: Option<&str>| -> Result<PathBuf> {
         let spec = c
@@ -154,7 +168,10 @@ pub fn load_any(c: &Common) -> Result<Loaded> {
             .unwrap_or_else(|| source::DEFAULT_SOURCE.to_string());
         Ok(source::prepare(&spec)?.root)
     };
-    let matrix = crate::matrix::load_with_tree(c.matrix.as_deref(), &reg, &tree)?;
+    let mut matrix = crate::matrix::load_with_tree(c.matrix.as_deref(), &reg, &tree)?;
+    if check {
+        matrix = matrix.for_check();
+    }
     for n in matrix.tuxsuite.iter().flat_map(|t| &t.notes) {
         eprintln!("kcross: {}: {}", n.at, n.msg);
     }

@@ -1,11 +1,12 @@
 //! `kcross doctor`: what every stage needs for the matrix, what is missing, and the Debian
-//! package for it: the host's build programs, each cell's toolchain, the runtime stage's
+//! package for it: the host's build programs, each cell's toolchain (the helper check's own
+//! cells too: `[check] arches`), the runtime stage's
 //! QEMU, guest compiler and static libc per booting arch (`runtime::needs`), the source; and,
 //! reported without failing, what kcross needs no program for (the initramfs, compiler
 //! wrappers), the sandbox's bwrap (probed as the stages probe it), the optional KCIDB validator, and every arch of the
 //! registry, ready here or not (`readiness`, rendered as `kcross arches` does).
 
-use super::common::{load, requirements, source_spec, Common};
+use super::common::{load, load_check, requirements, source_spec, Common};
 use crate::error::Result;
 use crate::source;
 use std::path::PathBuf;
@@ -37,6 +38,25 @@ pub fn run(c: &Common) -> Result<i32> {
             &r.package,
         );
     }
+    // The helper check's cells that are not build cells (`[check] arches`, `from`).
+    let chk = load_check(c)?;
+    for cell in chk
+        .plan
+        .cells
+        .iter()
+        .filter(|x| l.plan.cells.iter().all(|b| b.id != x.id))
+    {
+        println!("{} (kcross check):", cell.id);
+        for r in &cell.toolchain.requires {
+            line(
+                &mut missing_pkgs,
+                &r.program,
+                which::which(&r.program).ok(),
+                &r.package,
+            );
+        }
+    }
+    last_who.clear();
     for n in crate::runtime::needs::needs(&l.plan, &l.reg) {
         if n.who != last_who {
             println!("{} (kcross boot, build --runtime):", n.who);

@@ -131,6 +131,7 @@ pub fn run(
         let opts = crate::check::CheckOptions {
             helpers: l.plan.helpers.iter().map(|h| h.name.clone()).collect(),
             extra_objects: l.plan.check_objects.clone(),
+            includes: l.plan.check_includes.clone(),
             jobs: jobs(c),
             run_dir: summary.out_dir.join("check"),
             build_root: build::default_build_root(),

@@ -38,6 +38,24 @@ pub fn run(c: &Common) -> Result<i32> {
         let h: Vec<&str> = l.plan.helpers.iter().map(|h| h.name.as_str()).collect();
         println!("helpers: {}", h.join(", "));
     }
+    if let Some(arches) = &l.matrix.check_arches {
+        // `[check] arches`: the check covers more than the build cells.
+        let mut extra: Vec<&str> = Vec::new();
+        for b in &l.matrix.check_builds {
+            if !extra.contains(&b.arch.as_str()) {
+                extra.push(&b.arch);
+            }
+        }
+        println!(
+            "check: {} arch(es); not built, checked on cells from [check] from: {}",
+            arches.len(),
+            if extra.is_empty() {
+                "none".to_string()
+            } else {
+                extra.join(", ")
+            }
+        );
+    }
     if let Some(ps) = l
         .matrix
         .tuxsuite

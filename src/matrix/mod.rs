@@ -1,6 +1,7 @@
 //! Matrix loading: native TOML (`matrices/*.toml`) or lkb-harness JSON, validated against the
 //! toolchain registry into one checked `Matrix`. Every error names file:line:col.
 
+mod check;
 pub mod known;
 mod kunit;
 mod makevars;
@@ -8,6 +9,7 @@ mod raw;
 mod tuxmake;
 mod tuxsuite;
 
+pub use check::DEFAULT_INCLUDES;
 pub use tuxsuite::{Note, TreeFn, Tuxsuite};
 
 use makevars::check_make_arg;
@@ -77,6 +79,15 @@ pub struct Matrix {
     pub builds: Vec<Build>,
     pub helpers: Vec<HelperName>,
     pub check_objects: Vec<String>,
+    /// The headers the helper check's probe includes (`[check] includes`).
+    #[serde(default = "default_includes")]
+    pub check_includes: Vec<String>,
+    /// The arches the helper check covers (`[check] arches`); None: the build cells' arches.
+    #[serde(default)]
+    pub check_arches: Option<Vec<String>>,
+    /// The entries of `[check] from` for covered arches this matrix does not build.
+    #[serde(default)]
+    pub check_builds: Vec<Build>,
     pub runtime: Option<RuntimeSpec>,
     /// `[[known]]` entries (none from lkb-harness JSON).
     #[serde(default)]
@@ -84,6 +95,26 @@ pub struct Matrix {
     /// Read from a TuxSuite plan: what it asks that kcross does not run, its patch series.
     #[serde(default)]
     pub tuxsuite: Option<Tuxsuite>,
+}
+
+pub fn default_includes() -> Vec<String> {
+    DEFAULT_INCLUDES.iter().map(|s| s.to_string()).collect()
+}
+
+impl Matrix {
+    /// The matrix the helper check runs: the build entries of the arches `[check] arches`
+    /// covers, and `[check] from`'s entries for those this matrix does not build.
+    pub fn for_check(&self) -> Matrix {
+        let mut m = self.clone();
+        if let Some(arches) = &self.check_arches {
+            m.builds.retain(|b| arches.contains(&b.arch));
+            m.builds.extend(self.check_builds.iter().cloned());
+            // In the order `arches` gives.
+            m.builds
+                .sort_by_key(|b| arches.iter().position(|a| a == &b.arch));
+        }
+        m
+    }
 }
 
 /// Where a matrix's relative paths (fragments, config files) are read from.
@@ -137,6 +168,7 @@ pub fn load_with_tree(path: Option<&Path>, reg: &Registry, tree: &TreeFn) -> Res
                 text,
                 Files::Embedded("matrices".into()),
                 reg,
+                true,
             )
         }
         Some(p) => {
@@ -165,7 +197,7 @@ pub fn load_text(
     } else if tuxsuite::is_plan(p) {
         tuxsuite::load(origin, text, dir, reg, tree)
     } else {
-        load_toml(origin, text, Files::Disk(dir.to_path_buf()), reg)
+        load_toml(origin, text, Files::Disk(dir.to_path_buf()), reg, true)
     }
 }
 
@@ -241,7 +273,14 @@ pub fn check_helper_name(name: &str, at: &str) -> Result<()> {
     }
 }
 
-fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<Matrix> {
+/// `allow_from`: whether `[check] from` may name another matrix (not in that one).
+fn load_toml(
+    origin: &str,
+    text: &str,
+    files: Files,
+    reg: &Registry,
+    allow_from: bool,
+) -> Result<Matrix> {
     let m: raw::TomlMatrix =
         toml::from_str(text).map_err(|e| toolchain::toml_error(origin, text, &e))?;
     let sp = |s: &Spanned<String>| at(origin, text, s.span());
@@ -332,18 +371,38 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
             },
         });
     }
-    let mut helpers = Vec::new();
-    let mut check_objects = Vec::new();
-    if let Some(c) = &m.check {
-        for h in &c.helpers {
-            check_helper_name(h.get_ref(), &sp(h))?;
-            helpers.push(HelperName {
-                name: h.get_ref().clone(),
-                at: sp(h),
-            });
+    let load_from = |rel: &str, here: &str| -> Result<Matrix> {
+        if !allow_from {
+            return Err(Error::input(
+                here,
+                "[check] from in a matrix that is itself a `from`: name the arches' matrix directly",
+            ));
         }
-        check_objects = c.objects.clone();
-    }
+        let (path, text) = files.read(rel, here)?;
+        let dir = Path::new(&path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let files = match &files {
+            Files::Disk(_) => Files::Disk(dir),
+            Files::Embedded(_) => Files::Embedded(dir.display().to_string()),
+        };
+        load_toml(&path, &text, files, reg, false)
+    };
+    let default_tcs: Vec<String> = d
+        .toolchains
+        .iter()
+        .flatten()
+        .filter_map(|t| reg.compiler(t.get_ref()).map(|c| c.name.clone()))
+        .collect();
+    let chk = check::check(
+        m.check.as_ref(),
+        &builds,
+        &default_tcs,
+        reg,
+        &|s| at(origin, text, s),
+        &load_from,
+    )?;
     let runtime = match &m.runtime {
         None => None,
         Some(r) => {
@@ -380,8 +439,11 @@ fn load_toml(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         origin: origin.to_string(),
         source: m.source.as_ref().map(|s| s.get_ref().clone()),
         builds,
-        helpers,
-        check_objects,
+        helpers: chk.helpers,
+        check_objects: chk.objects,
+        check_includes: chk.includes,
+        check_arches: chk.arches,
+        check_builds: chk.builds,
         runtime,
         known,
         tuxsuite: None,
@@ -511,6 +573,9 @@ fn load_json(origin: &str, text: &str, files: Files, reg: &Registry) -> Result<M
         builds: out,
         helpers,
         check_objects: Vec::new(),
+        check_includes: default_includes(),
+        check_arches: None,
+        check_builds: Vec::new(),
         runtime: None,
         known: Vec::new(),
         tuxsuite: None,

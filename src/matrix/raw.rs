@@ -64,6 +64,12 @@ pub struct TomlCheck {
     /// Extra objects to build and inspect besides those found from the tree.
     #[serde(default)]
     pub objects: Vec<String>,
+    /// The headers the probe includes (default: `super::check::DEFAULT_INCLUDES`).
+    pub includes: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The arches the check covers: `"all"` or a list (default: the arches built here).
+    pub arches: Option<Spanned<toml::Value>>,
+    /// A matrix (relative to this one) whose entries give the covered arches not built here.
+    pub from: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
