@@ -287,6 +287,7 @@ fn powerpc64le_binding_dax_pmem_oopses_under_tcg_when_the_kernel_writes_the_info
     );
     assert_eq!(r["ktap"][0]["status"], "missing");
     assert_no_qemu_left(r);
+}
 
 /// The counter-case of tests/check_every_arch.rs on every arch: linux-source-6.1 has none of
 /// the five PUD helpers of "mm/mprotect: Fix dax puds", so the default matrix's check of
