@@ -39,18 +39,24 @@ fn diags(cell: &Value) -> Vec<(String, String, u64)> {
     v
 }
 
-#[test]
-fn a_ccache_build_into_a_fresh_dir_hits_the_cache_with_the_same_diagnostics() {
-    let d = tempfile::tempdir().unwrap();
-    let (tree, copy) = common::tree_copy_612(d.path());
-    // One warning, so that "the same diagnostics" compares something: ccache must replay
-    // the compiler's stderr on a hit.
+/// A hard-linked copy of 6.12 in `dir` whose mm/mprotect.c ends with a function `name`
+/// holding an unused variable: one warning, so that "the same diagnostics" compares something.
+fn warned_copy(dir: &Path, name: &str) -> std::path::PathBuf {
+    let (tree, copy) = common::tree_copy_612(dir);
     common::append_to_copy(
         &tree,
         &copy,
         "mm/mprotect.c",
-        "\nint kcross_cached(void);\nint kcross_cached(void)\n{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}\n",
+        &format!("\nint {name}(void);\nint {name}(void)\n{{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}}\n"),
     );
+    copy
+}
+
+#[test]
+fn a_ccache_build_into_a_fresh_dir_hits_the_cache_with_the_same_diagnostics() {
+    let d = tempfile::tempdir().unwrap();
+    // ccache must replay the compiler's stderr on a hit.
+    let copy = warned_copy(d.path(), "kcross_cached");
     let m = d.path().join("m.toml");
     std::fs::write(
         &m,
@@ -260,13 +266,7 @@ impl Drop for Daemon {
 #[test]
 fn a_distcc_farm_of_two_local_daemons_compiles_the_cells_jobs_with_the_local_verdicts() {
     let d = tempfile::tempdir().unwrap();
-    let (tree, copy) = common::tree_copy_612(d.path());
-    common::append_to_copy(
-        &tree,
-        &copy,
-        "mm/mprotect.c",
-        "\nint kcross_farmed(void);\nint kcross_farmed(void)\n{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}\n",
-    );
+    let copy = warned_copy(d.path(), "kcross_farmed");
     let a = Daemon::start(d.path(), "a");
     let b = Daemon::start(d.path(), "b");
     let hosts = format!("127.0.0.1:{}/2 127.0.0.1:{}/2", a.port, b.port);

@@ -288,18 +288,28 @@ pub fn merge(base_text: &str, c: &Cell) -> String {
 /// A make failure with no parseable diagnostic: quote the log's tail.
 pub fn make_failure(cell: &str, what: &str, log: &str) -> Diagnostic {
     let tail: Vec<&str> = log.lines().rev().take(5).collect();
+    make_error(
+        cell,
+        "make-error",
+        what.to_string(),
+        tail.into_iter().rev().map(str::to_string).collect(),
+    )
+}
+
+/// An error of make itself (no file, no line), fingerprinted.
+fn make_error(cell: &str, code: &str, message: String, notes: Vec<String>) -> Diagnostic {
     let mut d = Diagnostic {
-        code: "make-error".into(),
+        code: code.into(),
         severity: Severity::Error,
         tool: Tool::Make,
         file: None,
         line: None,
         column: None,
         flag: None,
-        message: what.to_string(),
+        message,
         function: None,
         source_line: None,
-        notes: tail.into_iter().rev().map(str::to_string).collect(),
+        notes,
         cell: cell.to_string(),
         fingerprint: String::new(),
     };
@@ -410,22 +420,12 @@ pub fn sandbox_reason(r: &mut CellResult, log: &Path) {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     if let Some(line) = crate::sandbox::denial(&text) {
         let message = format!("stopped by the sandbox: {line}");
-        let mut d = Diagnostic {
-            code: "sandbox-denied".into(),
-            severity: Severity::Error,
-            tool: Tool::Make,
-            file: None,
-            line: None,
-            column: None,
-            flag: None,
-            message: message.clone(),
-            function: None,
-            source_line: None,
-            notes: vec![format!("log: {}", log.display())],
-            cell: r.cell.clone(),
-            fingerprint: String::new(),
-        };
-        d.fingerprint = diag::fingerprint(&d);
+        let d = make_error(
+            &r.cell,
+            "sandbox-denied",
+            message.clone(),
+            vec![format!("log: {}", log.display())],
+        );
         r.diagnostics.insert(0, d);
         r.reason = Some(message);
     }
