@@ -9,13 +9,7 @@ use common::{kcross, out_dir, run};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-const HELPERS: [&str; 5] = [
-    "pudp_invalidate",
-    "pud_modify",
-    "pud_mkinvalid",
-    "pudp_establish",
-    "change_huge_pud",
-];
+use common::PUD_HELPERS as HELPERS;
 
 /// Every arch of the registry but loongarch64 (bookworm cannot build it).
 const EVERY_ARCH: [&str; 19] = [
@@ -167,12 +161,6 @@ fn linux_6_1_has_the_helpers_on_no_arch() {
     for ((a, h), r) in &m {
         assert_ne!(r["verdict"], "provided", "{a} {h}: {r}");
     }
-    let nowhere: Vec<&str> = v["provided_nowhere"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap())
-        .collect();
-    assert_eq!(nowhere, HELPERS);
+    assert_eq!(common::provided_nowhere(&v), HELPERS);
     assert!(stderr.contains("provided on no cell at all"), "{stderr}");
 }

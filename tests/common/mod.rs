@@ -231,3 +231,22 @@ pub fn assert_started_before_any_finished(stderr: &str, ids: &[&str]) {
         );
     }
 }
+
+/// The five helpers of "mm/mprotect: Fix dax puds" (the default matrix's `[check]`).
+pub const PUD_HELPERS: [&str; 5] = [
+    "pudp_invalidate",
+    "pud_modify",
+    "pud_mkinvalid",
+    "pudp_establish",
+    "change_huge_pud",
+];
+
+/// A check summary's `provided_nowhere`: the helpers no cell provides.
+pub fn provided_nowhere(v: &serde_json::Value) -> Vec<String> {
+    v["provided_nowhere"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
