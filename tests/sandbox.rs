@@ -237,16 +237,19 @@ fn sandbox_is_refused_where_bwrap_cannot_start_or_is_missing() {
     .unwrap();
     std::fs::set_permissions(fake.join("bwrap"), std::fs::Permissions::from_mode(0o755)).unwrap();
 
+    let sandboxed_build = |out: &std::path::Path, path: &std::ffi::OsStr| {
+        run(kcross()
+            .arg("build")
+            .arg(&m)
+            .arg("--out")
+            .arg(out)
+            .arg("--sandbox")
+            .env("PATH", path))
+    };
     // bwrap that cannot start: refused with its own words, nothing built or written.
     let path = path_without_bwrap(d.path(), Some(&fake));
     let out = out_dir("sandbox-refused");
-    let (code, stdout, stderr) = run(kcross()
-        .arg("build")
-        .arg(&m)
-        .arg("--out")
-        .arg(&out)
-        .arg("--sandbox")
-        .env("PATH", &path));
+    let (code, stdout, stderr) = sandboxed_build(&out, path.as_ref());
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(stderr.contains(said), "bwrap's own message: {stderr}");
     assert!(
@@ -274,13 +277,7 @@ fn sandbox_is_refused_where_bwrap_cannot_start_or_is_missing() {
     // bwrap missing: refused naming the package.
     let path = path_without_bwrap(d.path(), None);
     let out = out_dir("sandbox-missing");
-    let (code, stdout, stderr) = run(kcross()
-        .arg("build")
-        .arg(&m)
-        .arg("--out")
-        .arg(&out)
-        .arg("--sandbox")
-        .env("PATH", &path));
+    let (code, stdout, stderr) = sandboxed_build(&out, path.as_ref());
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
         stderr.contains("`bwrap`") && stderr.contains("bubblewrap"),
