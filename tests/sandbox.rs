@@ -302,7 +302,7 @@ fn sandbox_is_refused_where_bwrap_cannot_start_or_is_missing() {
 /// run's processes left 3 s later (the test ends those itself).
 fn signal_a_sandboxed_build(sig: i32, name: &str) -> (Option<i32>, Vec<(u32, String)>) {
     use common::procs::marked;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let d = scratch();
     let m = common::silent_build_matrix(d.path());
     let mark = format!("sandbox-{name}-{}", std::process::id());
@@ -317,15 +317,7 @@ fn signal_a_sandboxed_build(sig: i32, name: &str) -> (Option<i32>, Vec<(u32, Str
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while !marked(&mark).iter().any(|(_, c)| c.starts_with("sleep")) {
-        assert!(
-            t0.elapsed() < Duration::from_secs(300),
-            "the wrapper never ran: {:#?}",
-            marked(&mark)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::procs::wait_for_marked(&mark, "sleep");
     let before = marked(&mark);
     assert!(
         before

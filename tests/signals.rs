@@ -171,15 +171,7 @@ fn sigkill_during_a_silent_child(name: &str, watchdog: bool) -> Vec<(u32, String
         cmd.env("KCROSS_NO_WATCHDOG", "1");
     }
     let mut child = cmd.spawn().unwrap();
-    let t0 = Instant::now();
-    while !marked(&mark).iter().any(|(_, c)| c.starts_with("sleep")) {
-        assert!(
-            t0.elapsed() < Duration::from_secs(300),
-            "the wrapper never ran: {:#?}",
-            marked(&mark)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::procs::wait_for_marked(&mark, "sleep");
     let before = marked(&mark);
     assert!(
         before.iter().any(|(_, c)| c.starts_with("make")),

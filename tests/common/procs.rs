@@ -68,3 +68,17 @@ pub fn marked(mark: &str) -> Vec<(u32, String)> {
     }
     out
 }
+
+/// Wait (up to 5 minutes) until a process of the run marked `mark` runs a command starting
+/// with `prefix` (the silent compiler wrapper's `sleep`).
+pub fn wait_for_marked(mark: &str, prefix: &str) {
+    let t0 = std::time::Instant::now();
+    while !marked(mark).iter().any(|(_, c)| c.starts_with(prefix)) {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(300),
+            "the wrapper never ran: {:#?}",
+            marked(mark)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
