@@ -353,7 +353,12 @@ fn follower(tree: &Path) -> PathBuf {
     let _lock = kcross::util::FileLock::acquire(&root.join("lock")).unwrap();
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&clone);
-        common::git_history::linked_clone(tree, &clone);
+        common::git_history::sh(
+            std::process::Command::new("git")
+                .args(["clone", "-q", "--shared"])
+                .arg(tree)
+                .arg(&clone),
+        );
         std::fs::write(&done, "").unwrap();
     }
     clone

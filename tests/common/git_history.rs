@@ -1,10 +1,6 @@
 //! A git history on top of linux-source-6.12 for the bisect tests: the tarball committed
 //! once, then one commit per change (replace the first occurrence of a text in a file), with
 //! fixed author and dates, made once under the suite's cache (a lock and a done-marker).
-//!
-//! The history's work tree is a hard-linked copy of the suite's unpacked tree (`cp -al`, no
-//! second 1.5 GB unpack): a change replaces its file (unlink, then write), and git itself
-//! replaces files it checks out or applies, so the linked tree stays pristine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,7 +80,9 @@ pub fn history(name: &str, changes: &[Change]) -> (PathBuf, Vec<String>) {
     let _lock = kcross::util::FileLock::acquire(&root.join("lock")).unwrap();
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&tree);
-        linked_612(&tree);
+        sh(Command::new("tar")
+            .args(["-xf", "/usr/src/linux-source-6.12.tar.xz", "-C"])
+            .arg(&root));
         sh(&mut git_at(&tree, &["init", "-q", "-b", "master"]));
         sh(&mut git_at(&tree, &["add", "-A", "-f"]));
         sh(&mut git_at(
@@ -97,7 +95,7 @@ pub fn history(name: &str, changes: &[Change]) -> (PathBuf, Vec<String>) {
             assert!(text.contains(c.old), "{}: {}", c.file, c.old);
             let new = text.replacen(c.old, &c.new, 1);
             assert_ne!(new, text, "{}", c.subject);
-            super::replace_file(&tree, c.file, &new);
+            std::fs::write(&path, new).unwrap();
             sh(&mut git_at(&tree, &["commit", "-q", "-a", "-m", c.subject]));
         }
         std::fs::write(&done, "").unwrap();
@@ -106,29 +104,6 @@ pub fn history(name: &str, changes: &[Change]) -> (PathBuf, Vec<String>) {
     let revs: Vec<String> = revs.lines().map(str::to_string).collect();
     assert_eq!(revs.len(), changes.len() + 1);
     (tree, revs)
-}
-
-/// A hard-linked copy of the suite's unpacked linux-source-6.12 at `to` (which must not exist).
-pub fn linked_612(to: &Path) {
-    sh(Command::new("cp").arg("-al").arg(super::tree_612()).arg(to));
-}
-
-/// A clone of `tree` at `to` whose work tree is hard links to `tree`'s (which must be clean
-/// at its HEAD): `git clone --shared --no-checkout`, the files linked, the index read from
-/// HEAD and refreshed. Costs the index, not a second checkout.
-pub fn linked_clone(tree: &Path, to: &Path) {
-    sh(Command::new("git")
-        .args(["clone", "-q", "--shared", "--no-checkout"])
-        .arg(tree)
-        .arg(to));
-    for e in std::fs::read_dir(tree).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() != ".git" {
-            sh(Command::new("cp").arg("-al").arg(e.path()).arg(to));
-        }
-    }
-    sh(&mut git_at(to, &["reset", "-q"]));
-    sh(&mut git_at(to, &["update-index", "-q", "--refresh"]));
 }
 
 /// What the repository looks like to its user: HEAD, status, reflog, the index's bytes.
