@@ -154,6 +154,68 @@ fn an_injected_compile_error_is_parsed_with_its_file_and_line() {
     );
 }
 
+/// gcc quotes the source line beside a warning byte for byte: a Latin-1 comment (old kernel
+/// files have them) makes the log not UTF-8. The warning is still parsed with its file:line,
+/// and the cell's verdict stays its own.
+#[test]
+fn a_warning_on_a_latin1_line_is_parsed_though_the_log_is_not_utf8() {
+    let d = tempfile::tempdir().unwrap();
+    let (tree, copy) = common::tree_copy_612(d.path());
+    let rel = "mm/mprotect.c";
+    let orig = std::fs::read(tree.join(rel)).unwrap();
+    let at = orig
+        .windows(24)
+        .position(|w| w == b"static long change_pte_r")
+        .unwrap();
+    let line = orig[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    let mut text = orig[..at].to_vec();
+    text.extend_from_slice(b"static int kcross_latin1_unused; /* caf\xe9 */\n");
+    text.extend_from_slice(&orig[at..]);
+    common::replace_file(&copy, rel, &text);
+
+    let m = write(
+        d.path(),
+        "m.toml",
+        "name = \"latin1\"\n[[build]]\nname = \"obj\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
+    );
+    let out = out_dir("latin1");
+    let (code, stdout, stderr) = run(kcross()
+        .arg("build")
+        .arg(&m)
+        .arg("--source")
+        .arg(&copy)
+        .arg("--json")
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    // The path under test was taken: the log holds the raw byte, which std's reader refuses.
+    let log = out.join("latest/cells/arm64-gcc-obj/build.log");
+    assert!(
+        std::fs::read_to_string(&log).is_err(),
+        "the log is not UTF-8"
+    );
+    assert!(std::fs::read(&log).unwrap().contains(&0xe9));
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let c = &v["cells"][0];
+    assert_eq!(c["verdict"], "pass");
+    let w = c["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("kcross_latin1_unused")
+        })
+        .unwrap_or_else(|| panic!("the warning is parsed: {c}"));
+    assert_eq!(w["severity"], "warning");
+    assert_eq!(w["file"], rel);
+    assert_eq!(w["line"], line);
+    // Beside it, the pristine file has no such warning: the diagnostic is the injected line's.
+    assert!(!String::from_utf8_lossy(&orig).contains("kcross_latin1_unused"));
+}
+
 #[test]
 fn an_extra_compiler_data_file_adds_a_toolchain_without_code() {
     // A new compiler family: gcc-12 spelled out, from a data file only.

@@ -163,7 +163,7 @@ pub fn configure(
         Base::Target(t) => {
             let mut cmd = make_command(&src.root, &bd.path, c, std::slice::from_ref(t));
             if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
-                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let text = crate::util::read_lossy(log).unwrap_or_default();
                 let mut d = diag::parse_log(&text, &ctx);
                 if !d.iter().any(Diagnostic::is_error) {
                     d.push(make_failure(&c.id, &format!("make {t} failed"), &text));
@@ -181,7 +181,7 @@ pub fn configure(
     crate::atomic::write(&dotconfig, merged.as_bytes())?;
     let mut cmd = make_command(&src.root, &bd.path, c, &["olddefconfig".to_string()]);
     if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let text = crate::util::read_lossy(log).unwrap_or_default();
         let mut d = diag::parse_log(&text, &ctx);
         if !d.iter().any(Diagnostic::is_error) {
             d.push(make_failure(&c.id, "make olddefconfig failed", &text));
@@ -191,7 +191,7 @@ pub fn configure(
     let final_config =
         std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
     let dropped = kconfig::verify(&c.config, &final_config, &src.root, &c.srcarch);
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let text = crate::util::read_lossy(log).unwrap_or_default();
     let mut diags = diag::parse_log(&text, &ctx);
     for d in &dropped {
         let (file, line) = match d.at.rsplit_once(':') {
@@ -380,7 +380,7 @@ pub fn build(
     result.timings.build_s = tb.elapsed().as_secs_f64();
     result.printed = run.printed.len();
     if let Some((name, format, path)) = stats {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let text = crate::util::read_lossy(&path).unwrap_or_default();
         result.wrapper = Some(crate::toolchain::wrapper::parse_stats_log(
             &name, format, &text,
         ));
@@ -417,7 +417,7 @@ pub fn sandbox_reason(r: &mut CellResult, log: &Path) {
     if !r.sandboxed || r.verdict != Verdict::Fail {
         return;
     }
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let text = crate::util::read_lossy(log).unwrap_or_default();
     if let Some(line) = crate::sandbox::denial(&text) {
         let message = format!("stopped by the sandbox: {line}");
         let d = make_error(

@@ -85,7 +85,7 @@ impl Tracked {
         self.state.begin(&self.roots.build)?;
         let run = jobs.make_within(cmd, &self.roots.build, log, self.limit, on_line)?;
         let status = run.status;
-        let text = std::fs::read_to_string(log).ctx(|| format!("reading {}", log.display()))?;
+        let text = crate::util::read_lossy(log).ctx(|| format!("reading {}", log.display()))?;
         let ctx = ParseContext {
             source_root: self.roots.source.clone(),
             build_root: self.roots.build.clone(),

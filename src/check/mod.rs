@@ -309,7 +309,7 @@ fn check_cell(
     targets.push("ref.o".into());
     let mut cmd = build::make_command(&src.root, &bd.path, c, &targets);
     run_make_quiet(&mut cmd, &bd.path, jobs, &probe_log)?;
-    let probe_text = std::fs::read_to_string(&probe_log).unwrap_or_default();
+    let probe_text = crate::util::read_lossy(&probe_log).unwrap_or_default();
     let probe_diags = diag::parse_log(&probe_text, &ctx(src, &bd, c));
 
     // 4. Symbols of what was built.

@@ -5,6 +5,8 @@ pub mod duration;
 pub mod embedded;
 pub mod id;
 pub mod lock;
+pub mod text;
 
 pub use embedded::{embedded_file, embedded_files};
 pub use lock::FileLock;
+pub use text::read_lossy;

@@ -87,7 +87,7 @@ pub fn tree_copy_612(dir: &std::path::Path) -> (PathBuf, PathBuf) {
 
 /// Replace a file of a hard-linked copy: unlink it, then write a new one, so the cached
 /// tree behind the link stays pristine.
-pub fn replace_file(copy: &std::path::Path, rel: &str, text: &str) {
+pub fn replace_file(copy: &std::path::Path, rel: &str, text: impl AsRef<[u8]>) {
     std::fs::remove_file(copy.join(rel)).unwrap();
     std::fs::write(copy.join(rel), text).unwrap();
 }
