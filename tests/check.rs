@@ -181,7 +181,7 @@ fn generic_code_calling_an_x86_only_helper_is_missing_elsewhere() {
     let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
     let added = "\npud_t kcross_generic_user(pud_t pud);\npud_t kcross_generic_user(pud_t pud)\n{\n\treturn pud_mkinvalid(pud);\n}\n";
     let call_line = orig.lines().count() + 5;
-    common::replace_file(&copy, rel, &format!("{orig}{added}"));
+    common::replace_file(&copy, rel, format!("{orig}{added}"));
 
     let out = out_dir("check-injected");
     let (code, stdout, stderr) = run(kcross()

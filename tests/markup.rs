@@ -71,6 +71,8 @@ fn html(doc: &str) -> (BTreeSet<String>, String) {
 
 const GCC: &str = "<script>alert(1)</script>";
 const SUBJECT: &str = "[PATCH] mm: <script>alert(2)</script> & friends";
+/// The subject without its `[PATCH]` tag, as the reports name a step.
+const SHOWN: &str = "mm: <script>alert(2)</script> & friends";
 const CONFIG: &str = "<script>alert(3)</script>";
 
 /// A real series gate: the patch's `#error` is gcc's message, its subject the patch's name.
@@ -88,7 +90,7 @@ fn a_script_in_a_patch_subject_and_in_gccs_message_is_text_in_junit() {
     // The same strings, raw, in the JSON result (not markup): the text reached the outputs.
     let json = std::fs::read_to_string(out.join("latest-series/series.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["patches"][0]["subject"], SUBJECT, "{json}");
+    assert_eq!(v["series"]["patches"][0]["raw_subject"], SUBJECT, "{json}");
     assert!(json.contains(&format!("#error \\\"{GCC}\\\"")), "{json}");
 
     let junit = std::fs::read_to_string(out.join("latest/junit.xml")).unwrap();
@@ -98,7 +100,7 @@ fn a_script_in_a_patch_subject_and_in_gccs_message_is_text_in_junit() {
         "{names:?}"
     );
     assert!(!names.contains("script"), "{junit}");
-    assert!(text.contains(SUBJECT), "the subject as text:\n{junit}");
+    assert!(text.contains(SHOWN), "the subject as text:\n{junit}");
     assert!(text.contains(GCC), "gcc's message as text:\n{junit}");
     assert!(!junit.contains("<script>"), "{junit}");
 }

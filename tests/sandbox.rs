@@ -178,7 +178,7 @@ fn a_makefile_reaches_home_and_the_network_without_the_sandbox_and_neither_with_
     common::replace_file(
         &src,
         "mm/Makefile",
-        &std::fs::read_to_string(common::tree_612().join("mm/Makefile")).unwrap(),
+        std::fs::read_to_string(common::tree_612().join("mm/Makefile")).unwrap(),
     );
     let out = out_dir("sandbox-on-clean");
     let (code, stdout, stderr) = build(&m, &src, &out, &home, listener.port, &["--sandbox"]);

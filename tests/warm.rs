@@ -40,13 +40,13 @@ fn a_warm_rebuild_reports_the_cold_build_s_warnings_and_a_fix_removes_them() {
     common::replace_file(
         &copy,
         c_rel,
-        &format!("{c_orig}\nint kcross_warm(void);\nint kcross_warm(void)\n{{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}}\n"),
+        format!("{c_orig}\nint kcross_warm(void);\nint kcross_warm(void)\n{{\n\tint kcross_unused_local = 0;\n\treturn 0;\n}}\n"),
     );
     let (h_body, h_end) = h_orig.rsplit_once("#endif").unwrap();
     common::replace_file(
         &copy,
         h_rel,
-        &format!(
+        format!(
             "{h_body}static int kcross_header_unused(void)\n{{\n\treturn 0;\n}}\n#endif{h_end}"
         ),
     );

@@ -101,7 +101,7 @@ pub fn append_to_copy(
     extra: &str,
 ) -> String {
     let orig = std::fs::read_to_string(tree.join(rel)).unwrap();
-    replace_file(copy, rel, &format!("{orig}{extra}"));
+    replace_file(copy, rel, format!("{orig}{extra}"));
     orig
 }
 
