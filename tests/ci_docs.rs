@@ -75,3 +75,22 @@ fn the_ci_examples_pass_their_linters_and_broken_copies_do_not() {
         );
     }
 }
+
+/// `scripts/test` checks the disk before it installs or builds anything: a need no disk meets
+/// is exit 2 naming the need and what is free; a need this disk meets passes the check.
+#[test]
+fn scripts_test_checks_the_disk_first_and_names_what_is_missing() {
+    let check = |gb: &str| {
+        run(Command::new("bash")
+            .arg(repo().join("scripts/test"))
+            .arg("--disk")
+            .env("KCROSS_TEST_DISK_GB", gb))
+    };
+    let (code, _, err) = check("1");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "{err}");
+    let (code, _, err) = check("1000000");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs about 1000000 GB"), "{err}");
+    assert!(err.contains("MB are free"), "{err}");
+}
