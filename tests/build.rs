@@ -113,20 +113,9 @@ fn an_injected_compile_error_is_parsed_with_its_file_and_line() {
         "cache untouched"
     );
 
-    let m = write(
-        d.path(),
-        "m.toml",
-        "name = \"broken\"\n[[build]]\nname = \"obj\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
-    );
+    let m = common::mprotect_matrix(d.path(), "broken");
     let out = out_dir("injected");
-    let (code, stdout, stderr) = run(kcross()
-        .arg("build")
-        .arg(&m)
-        .arg("--source")
-        .arg(&copy)
-        .arg("--json")
-        .arg("--out")
-        .arg(&out));
+    let (code, stdout, stderr) = common::build_json(&m, &copy, &out);
     assert_eq!(code, 1, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     let c = &v["cells"][0];
@@ -173,20 +162,9 @@ fn a_warning_on_a_latin1_line_is_parsed_though_the_log_is_not_utf8() {
     text.extend_from_slice(&orig[at..]);
     common::replace_file(&copy, rel, &text);
 
-    let m = write(
-        d.path(),
-        "m.toml",
-        "name = \"latin1\"\n[[build]]\nname = \"obj\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
-    );
+    let m = common::mprotect_matrix(d.path(), "latin1");
     let out = out_dir("latin1");
-    let (code, stdout, stderr) = run(kcross()
-        .arg("build")
-        .arg(&m)
-        .arg("--source")
-        .arg(&copy)
-        .arg("--json")
-        .arg("--out")
-        .arg(&out));
+    let (code, stdout, stderr) = common::build_json(&m, &copy, &out);
     assert_eq!(code, 0, "{stderr}");
     // The path under test was taken: the log holds the raw byte, which std's reader refuses.
     let log = out.join("latest/cells/arm64-gcc-obj/build.log");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{kcross, out_dir, run};
+use common::out_dir;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -50,22 +50,10 @@ fn a_warm_rebuild_reports_the_cold_build_s_warnings_and_a_fix_removes_them() {
             "{h_body}static int kcross_header_unused(void)\n{{\n\treturn 0;\n}}\n#endif{h_end}"
         ),
     );
-    let m = d.path().join("m.toml");
-    std::fs::write(
-        &m,
-        "name = \"warm\"\n[[build]]\nname = \"obj\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
-    )
-    .unwrap();
+    let m = common::mprotect_matrix(d.path(), "warm");
     let out = out_dir("warm-truth");
     let build = || {
-        let (code, stdout, stderr) = run(kcross()
-            .arg("build")
-            .arg(&m)
-            .arg("--source")
-            .arg(&copy)
-            .arg("--json")
-            .arg("--out")
-            .arg(&out));
+        let (code, stdout, stderr) = common::build_json(&m, &copy, &out);
         assert_eq!(code, 0, "{stderr}");
         let v: Value = serde_json::from_str(&stdout).unwrap();
         v["cells"][0].clone()

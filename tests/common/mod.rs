@@ -105,6 +105,30 @@ pub fn append_to_copy(
     orig
 }
 
+/// `dir/m.toml`: one arm64 tinyconfig cell named `obj` that builds only mm/mprotect.o (the
+/// cheapest real build; the cell is `arm64-gcc-obj`).
+pub fn mprotect_matrix(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join("m.toml");
+    std::fs::write(
+        &p,
+        format!("name = \"{name}\"\n[[build]]\nname = \"obj\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n"),
+    )
+    .unwrap();
+    p
+}
+
+/// `kcross build MATRIX --source SOURCE --json --out OUT`: (exit code, stdout, stderr).
+pub fn build_json(matrix: &Path, source: &Path, out: &Path) -> (i32, String, String) {
+    run(kcross()
+        .arg("build")
+        .arg(matrix)
+        .arg("--source")
+        .arg(source)
+        .arg("--json")
+        .arg("--out")
+        .arg(out))
+}
+
 /// A matrix in `dir` whose one cell's compiler is a wrapper that sleeps for two minutes
 /// without a word before it would compile (kbuild calls $(CC) already while configuring).
 /// CC is part of the config key and the wrapper's path is new every time: a fresh build dir,
