@@ -51,6 +51,9 @@ pub struct CellWrapper {
     pub stats_log: Option<crate::toolchain::wrapper::StatsLog>,
     #[serde(default)]
     pub slots: Option<crate::toolchain::wrapper::Slots>,
+    /// argv printing the wrapper's cache directory (writable in a sandbox)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_dir: Vec<String>,
 }
 
 fn default_timeout_s() -> u64 {
@@ -135,6 +138,7 @@ fn wrap(w: &crate::toolchain::wrapper::Wrapper, tc: &mut ResolvedToolchain) -> C
         env: w.env.clone(),
         stats_log: w.stats_log.clone(),
         slots: w.slots.clone(),
+        cache_dir: w.cache_dir.clone(),
     }
 }
 

@@ -143,6 +143,56 @@ fn a_ccache_build_into_a_fresh_dir_hits_the_cache_with_the_same_diagnostics() {
     assert!(!plan2.contains("ccache"), "{plan2}");
 }
 
+/// In the sandbox (`series`' default) everything outside the build dir is read-only, ccache's
+/// cache too, which failed every compile ("Failed to create directory ...: Read-only file
+/// system"). kcross asks the wrapper for its cache dir and leaves that one writable: a first
+/// sandboxed build stores its objects, a second into a fresh build dir hits them.
+#[test]
+fn a_sandboxed_ccache_build_stores_its_results_and_the_next_one_hits() {
+    let d = tempfile::tempdir().unwrap();
+    let (_, copy) = common::tree_copy_612(d.path());
+    let m = d.path().join("m.toml");
+    std::fs::write(
+        &m,
+        "name = \"sandboxed-ccache\"\n[defaults]\nwrapper = \"ccache\"\n[[build]]\nname = \"mm\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n",
+    )
+    .unwrap();
+    // Not there yet: kcross makes it (ccache would, but not through a read-only parent).
+    let ccache_dir = d.path().join("ccache");
+    let build = |n: &str| {
+        let out = out_dir(&format!("wrapper-sandboxed-{n}"));
+        let (code, stdout, err) = run(kcross()
+            .env("KCROSS_CACHE", d.path().join(format!("kcross-cache-{n}")))
+            .env("CCACHE_DIR", &ccache_dir)
+            .arg("build")
+            .arg(&m)
+            .arg("--source")
+            .arg(&copy)
+            .arg("--sandbox")
+            .arg("--out")
+            .arg(&out)
+            .args(["-j", "2"]));
+        assert_eq!(code, 0, "{stdout}\n{err}");
+        only_cell(&out.join("latest-build/summary.json"))
+    };
+    let first = build("first");
+    let second = build("second");
+    for c in [&first, &second] {
+        assert_eq!(c["verdict"], "pass", "{c}");
+        assert_eq!(c["sandboxed"], true, "{c}");
+    }
+    assert_ne!(first["build_dir"], second["build_dir"]);
+    let n = |c: &Value, k: &str| c["wrapper"][k].as_u64().unwrap();
+    // The counter-case is the first build: an empty cache, so its objects miss, and each
+    // miss was stored (the second build could not hit otherwise).
+    assert!(n(&first, "misses") >= 10, "{first}");
+    assert!(
+        n(&second, "hits") >= n(&first, "hits") + n(&first, "misses") * 9 / 10,
+        "first {first}\nsecond {second}"
+    );
+    assert!(std::fs::read_dir(&ccache_dir).unwrap().count() > 0);
+}
+
 #[test]
 fn a_missing_or_unknown_wrapper_is_refused_naming_the_package() {
     let d = tempfile::tempdir().unwrap();

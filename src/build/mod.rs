@@ -14,7 +14,7 @@ pub use cell::{
 pub use tracked::{MakeRun, Tracked};
 
 use crate::diag::{Diagnostic, Severity};
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::plan::{Cell, Plan};
 use crate::source::SourceTree;
 use serde::{Deserialize, Serialize};
@@ -342,6 +342,41 @@ impl Jobs {
     }
 }
 
+/// `sb` with the cache directory of every cell's wrapper writable (ccache keeps its results
+/// outside the build dir, and the sandbox makes everything outside read-only). The wrapper
+/// names its own directory (`cache_dir` in its data file); it is made if missing.
+fn wrapper_caches_writable(
+    mut sb: crate::sandbox::Sandbox,
+    cells: &[Cell],
+) -> Result<crate::sandbox::Sandbox> {
+    let mut seen = std::collections::BTreeSet::new();
+    for w in cells.iter().filter_map(|c| c.wrapper.as_ref()) {
+        let Some((program, args)) = w.cache_dir.split_first() else {
+            continue;
+        };
+        if !seen.insert(w.cache_dir.clone()) {
+            continue;
+        }
+        let said = w.cache_dir.join(" ");
+        let out = crate::proc::run_capture(std::process::Command::new(program).args(args))
+            .map_err(|e| Error::input(format!("wrapper {}", w.name), format!("`{said}`: {e}")))?;
+        let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || dir.is_empty() {
+            return Err(Error::input(
+                format!("wrapper {}", w.name),
+                format!(
+                    "`{said}` did not print the cache directory the sandbox must leave writable: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            ));
+        }
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
+        sb = sb.with_writable(&dir);
+    }
+    Ok(sb)
+}
+
 /// Build every cell of the plan. Never fails because a cell failed; fails on kcross's own
 /// problems (I/O, interruption).
 pub fn run(
@@ -354,7 +389,11 @@ pub fn run(
     let t0 = Instant::now();
     std::fs::create_dir_all(&opts.run_dir)
         .ctx(|| format!("creating {}", opts.run_dir.display()))?;
-    let jobs = Jobs::sandboxed(opts.jobs, opts.sandbox.clone())?;
+    let sandbox = match &opts.sandbox {
+        Some(sb) => Some(wrapper_caches_writable(sb.clone(), &plan.cells)?),
+        None => None,
+    };
+    let jobs = Jobs::sandboxed(opts.jobs, sandbox)?;
     let _ = events.send(Event::RunStarted {
         cells: plan.cells.iter().map(|c| c.id.clone()).collect(),
         jobs: opts.jobs,

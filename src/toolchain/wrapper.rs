@@ -172,6 +172,11 @@ pub struct Wrapper {
     /// jobserver gets as many tokens as the hosts offer.
     #[serde(default)]
     pub slots: Option<Slots>,
+    /// argv that prints the wrapper's cache directory (`ccache --get-config cache_dir`):
+    /// a sandboxed build gets that one directory writable, or the wrapper could not store
+    /// a single result (empty: it keeps no cache)
+    #[serde(default)]
+    pub cache_dir: Vec<String>,
     #[serde(skip_deserializing, default)]
     pub origin: String,
 }
