@@ -52,6 +52,33 @@ fn warned_copy(dir: &Path, name: &str) -> std::path::PathBuf {
     copy
 }
 
+/// `kcross build M --source COPY -j 2 [extra]` with `CCACHE_DIR` set and a kcross cache of
+/// its own (`<dir>/kcross-cache-<name>`: a fresh build dir per name); it must pass.
+/// Returns the one cell's summary and the table.
+fn cached_build(
+    dir: &Path,
+    m: &Path,
+    copy: &Path,
+    ccache_dir: &Path,
+    name: &str,
+    extra: &[&str],
+) -> (Value, String) {
+    let out = out_dir(&format!("wrapper-{name}"));
+    let (code, stdout, err) = run(kcross()
+        .env("KCROSS_CACHE", dir.join(format!("kcross-cache-{name}")))
+        .env("CCACHE_DIR", ccache_dir)
+        .arg("build")
+        .arg(m)
+        .arg("--source")
+        .arg(copy)
+        .arg("--out")
+        .arg(&out)
+        .args(["-j", "2"])
+        .args(extra));
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    (only_cell(&out.join("latest-build/summary.json")), stdout)
+}
+
 #[test]
 fn a_ccache_build_into_a_fresh_dir_hits_the_cache_with_the_same_diagnostics() {
     let d = tempfile::tempdir().unwrap();
@@ -64,21 +91,7 @@ fn a_ccache_build_into_a_fresh_dir_hits_the_cache_with_the_same_diagnostics() {
     )
     .unwrap();
     let ccache_dir = d.path().join("ccache");
-    let build = |n: &str| {
-        let out = out_dir(&format!("wrapper-{n}"));
-        let (code, stdout, err) = run(kcross()
-            .env("KCROSS_CACHE", d.path().join(format!("kcross-cache-{n}")))
-            .env("CCACHE_DIR", &ccache_dir)
-            .arg("build")
-            .arg(&m)
-            .arg("--source")
-            .arg(&copy)
-            .arg("--out")
-            .arg(&out)
-            .args(["-j", "2"]));
-        assert_eq!(code, 0, "{stdout}\n{err}");
-        (only_cell(&out.join("latest-build/summary.json")), stdout)
-    };
+    let build = |n: &str| cached_build(d.path(), &m, &copy, &ccache_dir, n, &[]);
     let (cold, _) = build("cold");
     let (warm, table) = build("fresh-dir");
     // Two build dirs: the second build is not an incremental make of the first.
@@ -160,20 +173,8 @@ fn a_sandboxed_ccache_build_stores_its_results_and_the_next_one_hits() {
     // Not there yet: kcross makes it (ccache would, but not through a read-only parent).
     let ccache_dir = d.path().join("ccache");
     let build = |n: &str| {
-        let out = out_dir(&format!("wrapper-sandboxed-{n}"));
-        let (code, stdout, err) = run(kcross()
-            .env("KCROSS_CACHE", d.path().join(format!("kcross-cache-{n}")))
-            .env("CCACHE_DIR", &ccache_dir)
-            .arg("build")
-            .arg(&m)
-            .arg("--source")
-            .arg(&copy)
-            .arg("--sandbox")
-            .arg("--out")
-            .arg(&out)
-            .args(["-j", "2"]));
-        assert_eq!(code, 0, "{stdout}\n{err}");
-        only_cell(&out.join("latest-build/summary.json"))
+        let name = format!("sandboxed-{n}");
+        cached_build(d.path(), &m, &copy, &ccache_dir, &name, &["--sandbox"]).0
     };
     let first = build("first");
     let second = build("second");
