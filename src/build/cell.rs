@@ -163,10 +163,9 @@ pub fn configure(
         Base::Target(t) => {
             let mut cmd = make_command(&src.root, &bd.path, c, std::slice::from_ref(t));
             if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
-                let text = crate::util::read_lossy(log).unwrap_or_default();
-                let mut d = diag::parse_log(&text, &ctx);
+                let (mut d, tail) = scan_log(log, &ctx);
                 if !d.iter().any(Diagnostic::is_error) {
-                    d.push(make_failure(&c.id, &format!("make {t} failed"), &text));
+                    d.push(make_failure(&c.id, &format!("make {t} failed"), tail));
                 }
                 return Ok(fail(d, t0));
             }
@@ -181,18 +180,16 @@ pub fn configure(
     crate::atomic::write(&dotconfig, merged.as_bytes())?;
     let mut cmd = make_command(&src.root, &bd.path, c, &["olddefconfig".to_string()]);
     if !run_make(&mut cmd, &bd.path, jobs, log, &c.id, events)? {
-        let text = crate::util::read_lossy(log).unwrap_or_default();
-        let mut d = diag::parse_log(&text, &ctx);
+        let (mut d, tail) = scan_log(log, &ctx);
         if !d.iter().any(Diagnostic::is_error) {
-            d.push(make_failure(&c.id, "make olddefconfig failed", &text));
+            d.push(make_failure(&c.id, "make olddefconfig failed", tail));
         }
         return Ok(fail(d, t0));
     }
     let final_config =
         std::fs::read_to_string(&dotconfig).ctx(|| format!("reading {}", dotconfig.display()))?;
     let dropped = kconfig::verify(&c.config, &final_config, &src.root, &c.srcarch);
-    let text = crate::util::read_lossy(log).unwrap_or_default();
-    let mut diags = diag::parse_log(&text, &ctx);
+    let mut diags = scan_log(log, &ctx).0;
     for d in &dropped {
         let (file, line) = match d.at.rsplit_once(':') {
             Some((f, l)) => (f.to_string(), l.parse().ok()),
@@ -286,14 +283,25 @@ pub fn merge(base_text: &str, c: &Cell) -> String {
 }
 
 /// A make failure with no parseable diagnostic: quote the log's tail.
-pub fn make_failure(cell: &str, what: &str, log: &str) -> Diagnostic {
-    let tail: Vec<&str> = log.lines().rev().take(5).collect();
-    make_error(
-        cell,
-        "make-error",
-        what.to_string(),
-        tail.into_iter().rev().map(str::to_string).collect(),
-    )
+pub fn make_failure(cell: &str, what: &str, tail: Vec<String>) -> Diagnostic {
+    make_error(cell, "make-error", what.to_string(), tail)
+}
+
+/// The lines of a log that `make_failure` quotes: its last few.
+pub const FAILURE_TAIL: usize = 5;
+
+/// A log's diagnostics and its last `FAILURE_TAIL` lines, in one streaming pass (an
+/// unreadable log has none).
+pub fn scan_log(log: &Path, ctx: &ParseContext) -> (Vec<Diagnostic>, Vec<String>) {
+    let mut tail = std::collections::VecDeque::with_capacity(FAILURE_TAIL + 1);
+    let d = diag::parse_file(log, ctx, |l| {
+        tail.push_back(l.to_string());
+        if tail.len() > FAILURE_TAIL {
+            tail.pop_front();
+        }
+    })
+    .unwrap_or_default();
+    (d, tail.into())
 }
 
 /// An error of make itself (no file, no line), fingerprinted.

@@ -9,7 +9,8 @@ pub mod reuse;
 mod tracked;
 
 pub use cell::{
-    build_dir_for, configure, make_command, make_failure, sandbox_reason, BuildDir, Configured,
+    build_dir_for, configure, make_command, make_failure, sandbox_reason, scan_log, BuildDir,
+    Configured, FAILURE_TAIL,
 };
 pub use tracked::{MakeRun, Tracked};
 

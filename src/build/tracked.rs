@@ -3,11 +3,11 @@
 //! so the dir's state always holds the complete, current diagnostics of its tree and
 //! configuration, and a warm run reports what a cold one would.
 
-use super::{make_failure, BuildDir, Configured, Jobs};
-use crate::diag::state::{rebuilt_units, DiagState, Recovery, Roots};
+use super::{make_failure, BuildDir, Configured, Jobs, FAILURE_TAIL};
+use crate::diag::state::{rebuilt_unit, DiagState, Recovery, Roots};
 use crate::diag::{self, Diagnostic, ParseContext};
 use crate::error::{IoContext, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 use std::process::Command;
 
@@ -85,20 +85,30 @@ impl Tracked {
         self.state.begin(&self.roots.build)?;
         let run = jobs.make_within(cmd, &self.roots.build, log, self.limit, on_line)?;
         let status = run.status;
-        let text = crate::util::read_lossy(log).ctx(|| format!("reading {}", log.display()))?;
         let ctx = ParseContext {
             source_root: self.roots.source.clone(),
             build_root: self.roots.build.clone(),
             cell: self.cell.clone(),
         };
-        let mut printed = diag::parse_log(&text, &ctx);
+        // One streaming pass: the diagnostics, the units make says it rebuilt, the tail.
+        let mut rebuilt = BTreeSet::new();
+        let mut tail = VecDeque::with_capacity(FAILURE_TAIL + 1);
+        let mut printed = diag::parse_file(log, &ctx, |l| {
+            if let Some(u) = rebuilt_unit(l, &self.roots) {
+                rebuilt.insert(u);
+            }
+            tail.push_back(l.to_string());
+            if tail.len() > FAILURE_TAIL {
+                tail.pop_front();
+            }
+        })
+        .ctx(|| format!("reading {}", log.display()))?;
         // A make killed at its limit failed because of the limit (the verdict says so), not
         // because of anything it printed.
         if !status.success() && !run.timed_out && !printed.iter().any(Diagnostic::is_error) {
             // Its fingerprint is the same every time, so a persisting failure is not new.
-            printed.push(make_failure(&self.cell, "make failed", &text));
+            printed.push(make_failure(&self.cell, "make failed", tail.into()));
         }
-        let rebuilt = rebuilt_units(&text, &self.roots);
         self.state.finish(
             &self.roots.build,
             &self.roots,

@@ -11,7 +11,7 @@ mod sites;
 mod verdict;
 
 use crate::build::{self, BuildDir, Jobs};
-use crate::diag::{self, Diagnostic, ParseContext};
+use crate::diag::{Diagnostic, ParseContext};
 use crate::error::{IoContext, Result};
 use crate::kconfig;
 use crate::plan::{Cell, Plan};
@@ -309,8 +309,7 @@ fn check_cell(
     targets.push("ref.o".into());
     let mut cmd = build::make_command(&src.root, &bd.path, c, &targets);
     run_make_quiet(&mut cmd, &bd.path, jobs, &probe_log)?;
-    let probe_text = crate::util::read_lossy(&probe_log).unwrap_or_default();
-    let probe_diags = diag::parse_log(&probe_text, &ctx(src, &bd, c));
+    let probe_diags = build::scan_log(&probe_log, &ctx(src, &bd, c)).0;
 
     // 4. Symbols of what was built.
     let mut syms: BTreeMap<String, Symbols> = BTreeMap::new();

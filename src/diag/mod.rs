@@ -8,7 +8,7 @@ pub mod diff;
 mod parse;
 pub mod state;
 pub use diff::{diff, Counted, DiagDiff};
-pub use parse::parse_log;
+pub use parse::{parse_file, parse_log, parse_reader, LogParser};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -34,7 +34,7 @@ pub enum Tool {
     Other,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// Stable code: `cc-error`, `cc-warning`, `ld-undefined`, `ld-error`, `modpost-error`,
     /// `modpost-warning`, `kconfig-dropped`, `kconfig-warning`, `make-error`, ...

@@ -361,15 +361,13 @@ fn stem(path: &str) -> Option<String> {
 
 /// Units kbuild says it (re)built: `  CC      mm/huge_memory.o`, `  AS      x.o`, `  CC [M]  m.o`.
 pub fn rebuilt_units(log: &str, roots: &Roots) -> BTreeSet<String> {
-    let mut set = BTreeSet::new();
-    for l in log.lines() {
-        if let Some(c) = KBUILD_QUIET.captures(l) {
-            if let Some(s) = stem(&roots.relative(&c[2])) {
-                set.insert(s);
-            }
-        }
-    }
-    set
+    log.lines().filter_map(|l| rebuilt_unit(l, roots)).collect()
+}
+
+/// The unit one log line says kbuild (re)built, if it is such a line.
+pub fn rebuilt_unit(line: &str, roots: &Roots) -> Option<String> {
+    let c = KBUILD_QUIET.captures(line)?;
+    stem(&roots.relative(&c[2]))
 }
 
 /// Remove compiler outputs (`.o`, `.s`, `.i`, `.lst`) under `dir` modified at or after

@@ -9,4 +9,4 @@ pub mod text;
 
 pub use embedded::{embedded_file, embedded_files};
 pub use lock::FileLock;
-pub use text::read_lossy;
+pub use text::{for_each_line_lossy, last_lines, lines_lossy, read_lossy};

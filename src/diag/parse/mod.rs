@@ -12,6 +12,7 @@
 //! * make's own errors (`*** [...] Error N`, `No rule to make target`, `missing separator`);
 //! * other tools' `PATH: warning: ...` lines (objtool and scripts).
 
+mod compact;
 mod compiler;
 mod kbuild;
 mod linker;
@@ -26,11 +27,55 @@ use std::sync::OnceLock;
 
 /// Parse a whole build log (make output, stdout and stderr merged) into diagnostics.
 pub fn parse_log(log: &str, ctx: &ParseContext) -> Vec<Diagnostic> {
-    let mut p = Parser::new(ctx);
+    let mut p = LogParser::new(ctx);
     for raw in log.lines() {
         p.line(raw);
     }
     p.finish()
+}
+
+/// Parse a build log as a stream, a line at a time (bytes that are not UTF-8 shown as
+/// U+FFFD), handing every line to `each` as well (for the quiet-line scan, the tail):
+/// memory grows with the distinct diagnostics, not with the log's size.
+pub fn parse_file(
+    path: &std::path::Path,
+    ctx: &ParseContext,
+    each: impl FnMut(&str),
+) -> std::io::Result<Vec<Diagnostic>> {
+    parse_reader(std::fs::File::open(path)?, ctx, each)
+}
+
+/// `parse_file` of any reader (standard input, a pipe).
+pub fn parse_reader(
+    r: impl std::io::Read,
+    ctx: &ParseContext,
+    mut each: impl FnMut(&str),
+) -> std::io::Result<Vec<Diagnostic>> {
+    let mut p = LogParser::new(ctx);
+    crate::util::lines_lossy(r, |l| {
+        p.line(l);
+        each(l);
+    })?;
+    Ok(p.finish())
+}
+
+/// The parser behind `parse_log` and `parse_file`, fed one line at a time.
+pub struct LogParser<'a>(Parser<'a>);
+
+impl<'a> LogParser<'a> {
+    pub fn new(ctx: &'a ParseContext) -> Self {
+        LogParser(Parser::new(ctx))
+    }
+
+    /// One line of the log, without its line end.
+    pub fn line(&mut self, raw: &str) {
+        self.0.line(raw)
+    }
+
+    /// The diagnostics, after the whole log.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        self.0.finish()
+    }
 }
 
 struct Res {
@@ -163,7 +208,7 @@ fn res() -> &'static Res {
     })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Snippet {
     None,
     /// The snippet lines that follow belong to this diagnostic.
@@ -172,7 +217,7 @@ enum Snippet {
     Note,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Followup {
     None,
     /// Indented lines after a kconfig / modpost / other diagnostic are notes.
@@ -181,6 +226,7 @@ enum Followup {
     Lld(usize),
 }
 
+#[derive(PartialEq, Eq, Hash)]
 struct Entry {
     d: Diagnostic,
     /// `make: *** [...] Error N`: only kept when nothing else failed.
@@ -218,6 +264,8 @@ struct Parser<'a> {
     ld_ctx: Option<(String, String, String)>,
     /// `/bin/sh: 1: foo: not found` lines, attached to the next failed recipe.
     shell_lines: Vec<String>,
+    /// Repeated diagnostics folded as the log streams (see `compact`).
+    compact: compact::State,
 }
 
 fn parse_num(s: Option<regex::Match<'_>>) -> Option<u32> {
@@ -226,6 +274,9 @@ fn parse_num(s: Option<regex::Match<'_>>) -> Option<u32> {
 
 impl<'a> Parser<'a> {
     fn push(&mut self, d: Diagnostic) -> usize {
+        if self.entries.len() >= self.compact.next {
+            self.compact();
+        }
         self.entries.push(Entry {
             d,
             recipe_failure: false,

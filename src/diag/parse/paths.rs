@@ -56,6 +56,7 @@ impl<'a> Parser<'a> {
             followup: Followup::None,
             ld_ctx: None,
             shell_lines: Vec::new(),
+            compact: compact::State::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The parser's tests, on real logs (`tests/fixtures/`) and hand-made cases.
 
+mod compact;
 mod compiler;
 mod kbuild;
 mod linker;
