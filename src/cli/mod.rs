@@ -9,6 +9,7 @@ mod build;
 mod check;
 pub mod common;
 mod complete;
+mod diag;
 mod doctor;
 mod merge;
 pub mod nightly;
@@ -71,6 +72,9 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Parse any kbuild log into diagnostics, as kcross parses its own builds' (a stream:
+    /// memory follows the distinct diagnostics, not the log); exit 1 when it holds an error
+    Diag(diag::DiagArgs),
     /// Unpack (once, cached) and print the kernel tree a source resolves to
     Source {
         /// A tarball, a kernel tree, a git tree, or a Debian package name (default linux-source-6.12)
@@ -275,6 +279,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             }
         }
         Cmd::Merge(a) => merge::run(&a),
+        Cmd::Diag(a) => diag::run(&a),
         Cmd::Completions { shell } => complete::completions(shell),
         Cmd::Man => complete::man(),
         Cmd::Source { spec, json } => {
