@@ -54,6 +54,17 @@ pub struct CellWrapper {
     /// argv printing the wrapper's cache directory (writable in a sandbox)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cache_dir: Vec<String>,
+    /// Each farm host compiles a probe with the cell's compiler before the run
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_probe: Option<WrapperProbe>,
+}
+
+/// A cell's farm probe: `program compiler -c` on each host of `slots`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WrapperProbe {
+    pub program: String,
+    pub compiler: String,
+    pub probe: crate::toolchain::wrapper::HostProbe,
 }
 
 fn default_timeout_s() -> u64 {
@@ -139,6 +150,11 @@ fn wrap(w: &crate::toolchain::wrapper::Wrapper, tc: &mut ResolvedToolchain) -> C
         stats_log: w.stats_log.clone(),
         slots: w.slots.clone(),
         cache_dir: w.cache_dir.clone(),
+        host_probe: w.host_probe.clone().map(|probe| WrapperProbe {
+            program: w.program.clone(),
+            compiler: cc,
+            probe,
+        }),
     }
 }
 

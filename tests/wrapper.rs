@@ -390,3 +390,87 @@ fn a_distcc_farm_of_two_local_daemons_compiles_the_cells_jobs_with_the_local_ver
         "{cmd}"
     );
 }
+
+#[test]
+fn a_farm_host_without_the_cells_cross_compiler_is_refused_naming_both() {
+    use std::os::unix::fs::symlink;
+    let d = tempfile::tempdir().unwrap();
+    // The arm64 cross tools under a name this machine has and the daemon does not allow
+    // (it runs only the compilers listed in /usr/lib/distcc).
+    let bin = d.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for e in std::fs::read_dir("/usr/bin").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(tool) = name.strip_prefix("aarch64-linux-gnu-") {
+            symlink(
+                e.path(),
+                bin.join(format!("kcfarm-aarch64-linux-gnu-{tool}")),
+            )
+            .unwrap();
+        }
+    }
+    assert!(!Path::new("/usr/lib/distcc/kcfarm-aarch64-linux-gnu-gcc").exists());
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let a = Daemon::start(d.path(), "a");
+    let matrix = |extra: &str| {
+        let m = d.path().join("m.toml");
+        std::fs::write(
+            &m,
+            format!("name = \"farm-probe\"\n[[build]]\nname = \"obj\"\narch = \"arm64\"\nconfig = \"tinyconfig\"\nwrapper = \"distcc\"\ntargets = [\"mm/mprotect.o\"]\n{extra}"),
+        )
+        .unwrap();
+        m
+    };
+    let build = |m: &Path, hosts: &str, out: &Path| {
+        run(kcross()
+            .env("PATH", &path)
+            .env("DISTCC_HOSTS", hosts)
+            .arg("build")
+            .arg(m)
+            .arg("--source")
+            .arg(common::tree_612())
+            .arg("--out")
+            .arg(out))
+    };
+    let host = format!("127.0.0.1:{}/2", a.port);
+
+    // The counter-case: the registry's aarch64-linux-gnu-gcc, which the host has. The probe
+    // compiles there, and the run goes on (to a cell cut off at its 1 s limit: cheap).
+    let out = out_dir("wrapper-farm-probe-ok");
+    let (code, table, err) = build(&matrix("timeout = \"1s\"\n"), &host, &out);
+    assert_eq!(code, 1, "{table}\n{err}");
+    assert!(table.contains("timeout"), "{table}\n{err}");
+    assert_eq!(a.compiled(), ["probe.c"], "the probe, on the host");
+
+    // The host lacks kcfarm-aarch64-linux-gnu-gcc: refused before anything runs.
+    let out = out_dir("wrapper-farm-probe-refused");
+    let (code, table, err) = build(
+        &matrix("cross_compile = \"kcfarm-aarch64-linux-gnu-\"\n"),
+        &host,
+        &out,
+    );
+    assert_eq!(code, 2, "{table}\n{err}");
+    assert!(err.contains(&format!("DISTCC_HOSTS host {host}")), "{err}");
+    assert!(
+        err.contains("cannot compile with kcfarm-aarch64-linux-gnu-gcc"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Does the server have the compiler installed?"),
+        "{err}"
+    );
+    assert!(!out.join("runs").exists() && !out.join("latest-build").exists());
+    assert_eq!(a.compiled(), ["probe.c"], "nothing more compiled there");
+
+    // A host that does not answer is named too.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_host = format!("127.0.0.1:{}/2", dead.local_addr().unwrap().port());
+    drop(dead);
+    let (code, _, err) = build(&matrix(""), &format!("{host} {dead_host}"), &out);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("DISTCC_HOSTS host {dead_host}")),
+        "{err}\n{}",
+        std::fs::read_to_string(&a.log).unwrap()
+    );
+}

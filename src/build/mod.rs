@@ -3,6 +3,7 @@
 //! the number of cells. A cell that fails is a result, not an `Err`.
 
 mod cell;
+pub mod farm;
 pub mod record;
 pub mod repro;
 pub mod reuse;

@@ -260,7 +260,8 @@ pub fn ensure_tools(l: &Loaded) -> Result<()> {
             package: packages.join(" "),
         });
     }
-    Ok(())
+    // Every host of a cell's compile farm can compile with the cell's compiler.
+    crate::build::farm::probe_hosts(&l.plan.cells)
 }
 
 /// What the runtime stage needs for the plan (QEMU, guest compiler, static libc per booting

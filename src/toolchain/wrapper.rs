@@ -59,6 +59,37 @@ impl Slots {
     }
 }
 
+/// How each host of a farm is probed (see `Wrapper::host_probe`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HostProbe {
+    /// Literal variables for the probe compile, besides the one host.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Seconds a host has to answer.
+    #[serde(default = "default_probe_timeout_s")]
+    pub timeout_s: u64,
+    /// The variable naming the wrapper's own state dir (distcc's `DISTCC_DIR`), given a
+    /// fresh one per probe: no host is judged by what an earlier job did there.
+    #[serde(default)]
+    pub state_env: Option<String>,
+}
+
+fn default_probe_timeout_s() -> u64 {
+    30
+}
+
+/// The remote hosts of a host list in `format`, one word each (`localhost` is this machine,
+/// not a host to probe; `--` words are options).
+pub fn remote_hosts(format: SlotsFormat, hosts: &str) -> Vec<String> {
+    let SlotsFormat::DistccHosts = format;
+    hosts
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--") && !w.starts_with('#') && !w.starts_with("localhost"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Job slots of a host list in `format`.
 pub fn count_slots(format: SlotsFormat, hosts: &str) -> usize {
     let SlotsFormat::DistccHosts = format;
@@ -177,6 +208,12 @@ pub struct Wrapper {
     /// a single result (empty: it keeps no cache)
     #[serde(default)]
     pub cache_dir: Vec<String>,
+    /// Before a run, every host of `slots` compiles a one-line unit with each cell's
+    /// compiler, alone and with this environment (distcc's `DISTCC_FALLBACK=0`: a job the
+    /// host refuses fails instead of quietly compiling here): a server that lacks a cross
+    /// compiler is an error naming the host and the compiler, not a farm that builds locally.
+    #[serde(default)]
+    pub host_probe: Option<HostProbe>,
     #[serde(skip_deserializing, default)]
     pub origin: String,
 }
@@ -300,6 +337,16 @@ mod tests {
         assert_eq!(s.hit_rate(), Some(0.5));
         let none = parse_stats_log("ccache", StatsFormat::Ccache, "");
         assert_eq!((none.calls, none.hit_rate()), (0, None));
+    }
+
+    #[test]
+    fn remote_hosts_leave_out_localhost_and_options() {
+        let h = remote_hosts(
+            SlotsFormat::DistccHosts,
+            "--randomize localhost/2 10.0.0.1:3633/4,lzo box",
+        );
+        assert_eq!(h, ["10.0.0.1:3633/4,lzo", "box"]);
+        assert!(remote_hosts(SlotsFormat::DistccHosts, "localhost").is_empty());
     }
 
     #[test]
