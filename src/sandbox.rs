@@ -45,6 +45,11 @@ impl Sandbox {
         self
     }
 
+    /// bwrap, as found on PATH.
+    pub fn program(&self) -> &Path {
+        &self.bwrap
+    }
+
     /// The bwrap argv (after the program) that runs `program args` with `build_dir` and the
     /// extra writable dirs writable, `cwd` (if any) as the working directory. Order matters:
     /// the private /tmp comes after the read-only root and before the binds, so a build dir
@@ -67,11 +72,7 @@ impl Sandbox {
         push("/dev");
         push("--tmpfs");
         push("/tmp");
-        let mut rw: Vec<&Path> = vec![build_dir];
-        rw.extend(self.writable.iter().map(PathBuf::as_path));
-        for p in rw {
-            // Made first, so the bind has a source (a fresh build dir does not exist yet).
-            let _ = std::fs::create_dir_all(p);
+        for p in self.writable_dirs(build_dir) {
             v.push("--bind".into());
             v.push(p.into());
             v.push(p.into());
@@ -95,12 +96,21 @@ impl Sandbox {
         v
     }
 
+    /// The dirs a make writes in the sandbox: its build dir, then the extra ones.
+    fn writable_dirs<'a>(&'a self, build_dir: &'a Path) -> impl Iterator<Item = &'a Path> {
+        std::iter::once(build_dir).chain(self.writable.iter().map(PathBuf::as_path))
+    }
+
     /// `cmd` run inside the sandbox: the same program, arguments, environment changes and
     /// working directory, as `bwrap ... -- program args`. Stdio and process-group settings
     /// are left to the caller, who sets them on the returned command.
     pub fn wrap(&self, cmd: &Command, build_dir: &Path) -> Command {
         let args: Vec<OsString> = cmd.get_args().map(OsString::from).collect();
         let cwd = cmd.get_current_dir();
+        for p in self.writable_dirs(build_dir) {
+            // Made first, so the bind has a source (a fresh build dir does not exist yet).
+            let _ = std::fs::create_dir_all(p);
+        }
         let mut w = Command::new(&self.bwrap);
         w.args(self.argv(build_dir, cmd.get_program(), &args, cwd));
         for (k, v) in cmd.get_envs() {
@@ -113,6 +123,17 @@ impl Sandbox {
             w.current_dir(d);
         }
         w
+    }
+}
+
+#[cfg(test)]
+impl Sandbox {
+    /// A sandbox that was never probed, for tests that only render its argv.
+    pub(crate) fn unprobed(bwrap: &Path, writable: Vec<PathBuf>) -> Sandbox {
+        Sandbox {
+            bwrap: bwrap.to_path_buf(),
+            writable,
+        }
     }
 }
 
@@ -201,7 +222,15 @@ mod tests {
             &s[pos("--") + 1..],
             ["make", "-C", "/nonexistent/src", "$(rm -rf ~)"]
         );
-        assert!(bd.is_dir());
+        // argv only describes; wrap makes the binds' sources (a fresh build dir).
+        assert!(!bd.exists());
+        let wc = t.path().join("wc");
+        let sb = Sandbox {
+            writable: vec![wc.clone()],
+            ..sb()
+        };
+        sb.wrap(&Command::new("make"), &bd);
+        assert!(bd.is_dir() && wc.is_dir());
     }
 
     #[test]

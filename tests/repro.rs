@@ -206,6 +206,7 @@ fn reproduce_sh_keeps_shell_syntax_in_values_literal() {
             build_dir: &summary.cells[0].build_dir,
             jobs: 2,
             compiler_version: &version_of("x86_64-linux-gnu-gcc"),
+            sandbox: None,
         }),
     )
     .unwrap();

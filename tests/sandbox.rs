@@ -132,6 +132,7 @@ fn a_makefile_reaches_home_and_the_network_without_the_sandbox_and_neither_with_
     assert_eq!(cell["sandboxed"], false, "{cell:#}");
     assert!(pwned.is_file(), "the unsandboxed recipe wrote into $HOME");
     assert_eq!(listener.seen(), 1, "the unsandboxed recipe connected");
+    let off_dir = PathBuf::from(cell["dir"].as_str().unwrap());
 
     // The same build in the sandbox: nothing lands in $HOME, nothing reaches the listener,
     // and the result says so.
@@ -174,6 +175,56 @@ fn a_makefile_reaches_home_and_the_network_without_the_sandbox_and_neither_with_
     // The table has the word (stderr carries the human text with --json).
     assert!(stderr.contains("sandboxed"), "{stderr}");
 
+    // reproduce.sh replays the sandbox: run by hand into a fresh O= it fails the same way,
+    // nothing in $HOME, no connection. The counter-case is the unsandboxed cell's script,
+    // into the same O= first (which also configures it): it gets out.
+    let fresh = d.path().join("repro-build");
+    let by_hand = |script: &Path| {
+        let o = std::process::Command::new("sh")
+            .arg(script)
+            .env("O", &fresh)
+            .env("JOBS", "2")
+            .env("HOME", &home)
+            .env("KCROSS_TEST_PORT", listener.port.to_string())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.success(), text)
+    };
+    let unsandboxed_script = off_dir.join("reproduce.sh");
+    assert!(!std::fs::read_to_string(&unsandboxed_script)
+        .unwrap()
+        .contains("bwrap"));
+    let (ok, text) = by_hand(&unsandboxed_script);
+    assert!(ok, "{text}");
+    assert!(
+        pwned.is_file(),
+        "the unsandboxed script wrote into $HOME\n{text}"
+    );
+    assert_eq!(listener.seen(), 2, "the unsandboxed script connected");
+    std::fs::remove_file(&pwned).unwrap();
+    let sandboxed_script = dir.join("reproduce.sh");
+    let (ok, text) = by_hand(&sandboxed_script);
+    assert!(
+        !ok,
+        "the hostile recipe fails in the replayed sandbox\n{text}"
+    );
+    assert!(
+        text.contains("+ /usr/bin/bwrap --die-with-parent --unshare-net"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kcross-pwned': Read-only file system"),
+        "{text}"
+    );
+    assert!(!pwned.exists(), "the sandboxed script wrote into $HOME");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(listener.seen(), 2, "the sandboxed script connected");
+
     // A sandboxed build that stays inside its build dir passes: the pristine mm/Makefile.
     common::replace_file(
         &src,
@@ -187,7 +238,7 @@ fn a_makefile_reaches_home_and_the_network_without_the_sandbox_and_neither_with_
     assert_eq!(s["cells"][0]["verdict"], "pass", "{s:#}");
     assert_eq!(s["cells"][0]["sandboxed"], true, "{s:#}");
     assert!(!pwned.exists());
-    assert_eq!(listener.seen(), 1);
+    assert_eq!(listener.seen(), 2);
 }
 
 /// A PATH whose entries holding bwrap are replaced by a dir of links to everything else in

@@ -285,6 +285,11 @@ impl Jobs {
         self.sandbox.is_some()
     }
 
+    /// The sandbox this jobserver's makes run in, if any.
+    pub fn sandbox(&self) -> Option<&crate::sandbox::Sandbox> {
+        self.sandbox.as_ref()
+    }
+
     /// Run `f` holding one token, with `cmd` (wrapped in the sandbox, if any, with
     /// `build_dir` writable) set up to share the pool.
     fn with_token<T>(
@@ -504,6 +509,7 @@ fn build_cell(
         build_dir: &bd.path,
         jobs: opts.jobs,
         compiler_version: &compiler,
+        sandbox: jobs.sandbox(),
     });
     crate::atomic::write_executable(&dir.join("reproduce.sh"), script.as_bytes())?;
     let limit = opts.timeout_s.unwrap_or(c.timeout_s);

@@ -11,6 +11,7 @@
 use super::cell::{fragment_lines, fragment_symbols, make_command};
 use crate::kconfig::Base;
 use crate::plan::Cell;
+use crate::sandbox::Sandbox;
 use crate::source::SourceTree;
 use std::ffi::OsStr;
 use std::path::Path;
@@ -24,6 +25,8 @@ pub struct ReproInput<'a> {
     pub build_dir: &'a Path,
     pub jobs: usize,
     pub compiler_version: &'a str,
+    /// kcross ran the cell's makes in this sandbox (`--sandbox`): the script does too.
+    pub sandbox: Option<&'a Sandbox>,
 }
 
 /// A shell word for `s`: bare when it has only safe characters, else single-quoted (a `'`
@@ -80,13 +83,28 @@ fn ere_literal(s: &str) -> String {
 
 /// One make command as the script runs it: `-j"$JOBS"` for kcross's jobserver of that many
 /// tokens, the source tree as `"$SRC"`, the build dir as `O="$O"`, every other word quoted.
-fn render(cmd: &Command, src_root: &Path, build_dir: &Path) -> String {
+/// In a sandbox, make runs as `bwrap <its argv> -- make ...`, the script's `"$O"` (and
+/// `"$SRC"`) in the binds where kcross had its own dirs.
+fn render(cmd: &Command, src_root: &Path, build_dir: &Path, sandbox: Option<&Sandbox>) -> String {
     let o_arg = format!("O={}", build_dir.display());
-    let mut words = vec![
-        "run".to_string(),
-        quote(&cmd.get_program().to_string_lossy()),
-        "-j\"$JOBS\"".to_string(),
-    ];
+    let mut words = vec!["run".to_string()];
+    if let Some(sb) = sandbox {
+        words.push(quote(&sb.program().to_string_lossy()));
+        let args: Vec<std::ffi::OsString> = cmd.get_args().map(Into::into).collect();
+        let argv = sb.argv(build_dir, cmd.get_program(), &args, cmd.get_current_dir());
+        for a in argv.iter().take_while(|a| *a != "--") {
+            words.push(if a == build_dir.as_os_str() {
+                "\"$O\"".into()
+            } else if a == src_root.as_os_str() {
+                "\"$SRC\"".into()
+            } else {
+                quote(&a.to_string_lossy())
+            });
+        }
+        words.push("--".into());
+    }
+    words.push(quote(&cmd.get_program().to_string_lossy()));
+    words.push("-j\"$JOBS\"".to_string());
     for a in cmd.get_args() {
         if a == src_root.as_os_str() {
             words.push("\"$SRC\"".into());
@@ -164,6 +182,14 @@ pub fn script(r: &ReproInput) -> String {
         "if [ -z \"${{JOBS:-}}\" ]; then JOBS={}; fi\n",
         r.jobs.max(1)
     ));
+    if let Some(sb) = r.sandbox {
+        s.push_str(&format!(
+            "# kcross ran every make in its sandbox (--sandbox): {} with no network, the system\n\
+             # and the source read-only, only \"$O\", its working copy and a private /tmp\n\
+             # writable; so does this script\n",
+            comment(&sb.program().display().to_string())
+        ));
+    }
     s.push_str("# the environment of every make kcross runs\n");
     s.push_str(&environment(&build));
     s.push_str("run() { printf '+'; printf ' %s' \"$@\"; printf '\\n'; \"$@\"; }\n");
@@ -172,7 +198,7 @@ pub fn script(r: &ReproInput) -> String {
     s.push_str("# 1. configure: the base\n");
     match &c.config.base {
         Base::Target(t) => {
-            s.push_str(&render(&make(std::slice::from_ref(t)), src, bd));
+            s.push_str(&render(&make(std::slice::from_ref(t)), src, bd, r.sandbox));
             s.push('\n');
         }
         Base::File { path, text } => {
@@ -205,9 +231,14 @@ pub fn script(r: &ReproInput) -> String {
     } else {
         s.push_str("# 2. no fragments; olddefconfig as kcross runs it\n");
     }
-    s.push_str(&render(&make(&["olddefconfig".to_string()]), src, bd));
+    s.push_str(&render(
+        &make(&["olddefconfig".to_string()]),
+        src,
+        bd,
+        r.sandbox,
+    ));
     s.push_str("\n\n# 3. the build\n");
-    s.push_str(&render(&build, src, bd));
+    s.push_str(&render(&build, src, bd, r.sandbox));
     s.push('\n');
     s
 }
@@ -253,6 +284,7 @@ mod tests {
             build_dir: Path::new("/cache/build/x"),
             jobs: 3,
             compiler_version: "powerpc64le-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0",
+            sandbox: None,
         });
         assert!(
             s.contains(
@@ -278,5 +310,32 @@ mod tests {
         assert_eq!(o.status.code(), Some(2));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("the source tree is gone: set SRC="), "{err}");
+
+        // The same cell built in the sandbox: every make runs under bwrap, the script's
+        // "$O" bound writable where kcross had its build dir, and it is still valid sh.
+        let sb =
+            crate::sandbox::Sandbox::unprobed(Path::new("/usr/bin/bwrap"), vec!["/work/wc".into()]);
+        let s = script(&ReproInput {
+            cell: c,
+            src: &src,
+            build_dir: Path::new("/cache/build/x"),
+            jobs: 3,
+            compiler_version: "gcc",
+            sandbox: Some(&sb),
+        });
+        assert!(
+            s.contains(
+                "run /usr/bin/bwrap --die-with-parent --unshare-net --ro-bind / / --dev /dev \
+                 --tmpfs /tmp --bind \"$O\" \"$O\" --bind /work/wc /work/wc -- make -j\"$JOBS\" \
+                 -C \"$SRC\" O=\"$O\" ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu- tinyconfig"
+            ),
+            "{s}"
+        );
+        assert_eq!(s.matches("run /usr/bin/bwrap ").count(), 3, "{s}");
+        assert!(s.contains("# kcross ran every make in its sandbox"), "{s}");
+        assert!(!s.contains("--bind /cache"), "{s}");
+        std::fs::write(&f, &s).unwrap();
+        let st = Command::new("sh").arg("-n").arg(&f).status().unwrap();
+        assert!(st.success(), "{s}");
     }
 }
