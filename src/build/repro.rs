@@ -87,33 +87,29 @@ fn ere_literal(s: &str) -> String {
 /// `"$SRC"`) in the binds where kcross had its own dirs.
 fn render(cmd: &Command, src_root: &Path, build_dir: &Path, sandbox: Option<&Sandbox>) -> String {
     let o_arg = format!("O={}", build_dir.display());
+    // kcross's own dirs become the script's variables; every other word is quoted.
+    let word = |a: &OsStr| -> String {
+        if a == src_root.as_os_str() {
+            "\"$SRC\"".into()
+        } else if a == build_dir.as_os_str() {
+            "\"$O\"".into()
+        } else if a == OsStr::new(&o_arg) {
+            "O=\"$O\"".into()
+        } else {
+            quote(&a.to_string_lossy())
+        }
+    };
     let mut words = vec!["run".to_string()];
     if let Some(sb) = sandbox {
         words.push(quote(&sb.program().to_string_lossy()));
         let args: Vec<std::ffi::OsString> = cmd.get_args().map(Into::into).collect();
         let argv = sb.argv(build_dir, cmd.get_program(), &args, cmd.get_current_dir());
-        for a in argv.iter().take_while(|a| *a != "--") {
-            words.push(if a == build_dir.as_os_str() {
-                "\"$O\"".into()
-            } else if a == src_root.as_os_str() {
-                "\"$SRC\"".into()
-            } else {
-                quote(&a.to_string_lossy())
-            });
-        }
+        words.extend(argv.iter().take_while(|a| *a != "--").map(|a| word(a)));
         words.push("--".into());
     }
     words.push(quote(&cmd.get_program().to_string_lossy()));
     words.push("-j\"$JOBS\"".to_string());
-    for a in cmd.get_args() {
-        if a == src_root.as_os_str() {
-            words.push("\"$SRC\"".into());
-        } else if a == OsStr::new(&o_arg) {
-            words.push("O=\"$O\"".into());
-        } else {
-            words.push(quote(&a.to_string_lossy()));
-        }
-    }
+    words.extend(cmd.get_args().map(word));
     words.join(" ")
 }
 
