@@ -55,7 +55,13 @@ impl SourceTree {
 }
 
 /// The cache directory: $KCROSS_CACHE, else $XDG_CACHE_HOME/kcross, else ~/.cache/kcross.
+/// Always absolute: make runs with `-C <source>`, where a relative `O=` would name another
+/// directory (a relative `KCROSS_CACHE=cache` once configured one dir and built another).
 pub fn cache_dir() -> PathBuf {
+    absolute(cache_dir_as_given())
+}
+
+fn cache_dir_as_given() -> PathBuf {
     if let Some(d) = std::env::var_os("KCROSS_CACHE") {
         return PathBuf::from(d);
     }
@@ -66,6 +72,12 @@ pub fn cache_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| "/tmp".into());
     home.join(".cache").join("kcross")
+}
+
+/// `p` against the current directory when relative (no symlink is resolved, nothing needs
+/// to exist yet).
+fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 /// Resolve what the user named into a path, and prepare the tree.

@@ -214,3 +214,30 @@ fn a_plain_directory_is_keyed_by_its_content() {
     assert_eq!(at_pristine.kind, SourceKind::Dir);
     assert_ne!(at_pristine.key, first.key);
 }
+
+/// make runs with `-C <source>`: a relative `O=` would name a directory under the source,
+/// not the build dir kcross configured. So a relative KCROSS_CACHE is made absolute: the
+/// tree it prints is the same absolute path as with the absolute variable (before, it came
+/// out relative, and a build configured one dir and ran make in another: ".config not
+/// found").
+#[test]
+fn a_relative_cache_dir_gives_the_same_absolute_paths() {
+    let cache = common::cache().canonicalize().unwrap();
+    let absolute = common::tree_612();
+    let o = common::kcross()
+        .env(
+            "KCROSS_CACHE",
+            cache.file_name().expect("the cache dir has a name"),
+        )
+        .current_dir(cache.parent().unwrap())
+        .args(["source", "linux-source-6.12"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::text(&o));
+    let relative = PathBuf::from(String::from_utf8(o.stdout).unwrap().trim());
+    assert!(relative.is_absolute(), "{}", relative.display());
+    assert_eq!(
+        relative.canonicalize().unwrap(),
+        absolute.canonicalize().unwrap()
+    );
+}
