@@ -193,6 +193,10 @@ impl DiagState {
         }
         if anything {
             self.units.remove(&tkey);
+        } else if let Some(v) = self.units.get_mut(&tkey) {
+            // A make that printed nothing ended well: the last one's errors are over (a
+            // failed make's `[.config] Error 1` once outlived the fix as a "pass with 1 error").
+            v.retain(|d| d.tool != crate::diag::Tool::Make);
         }
         for (k, ds) in by_key {
             if k.starts_with("h:") {
@@ -277,8 +281,14 @@ fn same_place(a: &Diagnostic, b: &Diagnostic) -> bool {
 }
 
 /// `u:<unit>` for a diagnostic in a source or object file, `h:<file>` for one in any other
-/// file (headers), "" for one with no file (kept under its make's `t:` target key).
+/// file (headers), "" for one with no file (kept under its make's `t:` target key). make's
+/// own (`*** [target] Error 1`, a Makefile's `*** missing separator`) are "" whatever file
+/// they name: they say how that make ended, and every make that fails again prints them
+/// again.
 pub fn key_of(d: &Diagnostic) -> String {
+    if d.tool == crate::diag::Tool::Make {
+        return String::new();
+    }
     match d.file.as_deref() {
         None => String::new(),
         Some(f) => {

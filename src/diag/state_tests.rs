@@ -209,3 +209,35 @@ fn a_result_sees_the_view_of_its_own_targets() {
     // Another image target list does not see vmlinux's link warning.
     assert_eq!(files(st.view(&objs(&["bzImage"]))).len(), 3);
 }
+
+/// make's own errors describe the make that printed them. A make that failed on a missing
+/// `.config` (the real line below, from a build whose O= was wrong) and then one that ended
+/// well with nothing to print: the second's view has no error. The counter-case: a header
+/// warning printed by the first make is still the tree's after the second.
+#[test]
+fn a_make_error_ends_with_the_make_that_printed_it() {
+    let r = roots();
+    let none = BTreeSet::new();
+    let ctx = crate::diag::ParseContext {
+        source_root: "/src/linux".into(),
+        build_root: "/cache/build/x".into(),
+        cell: "c".into(),
+    };
+    let log = "make[2]: *** [/src/linux/Makefile:788: .config] Error 1\n\
+               make[1]: *** [/src/linux/Makefile:236: __sub-make] Error 2\n";
+    let mut failed = crate::diag::parse::parse_log(log, &ctx);
+    assert!(
+        failed
+            .iter()
+            .any(|d| d.tool == crate::diag::Tool::Make && d.severity == crate::diag::Severity::Error),
+        "{failed:?}"
+    );
+    assert!(failed.iter().all(|d| key_of(d).is_empty()), "{failed:?}");
+    let hdr = d("mm/internal.h", 757, "shadow m", "int m;");
+    failed.push(hdr.clone());
+    let mut st = DiagState::default();
+    st.update(&r, &tg(), failed, &set(&["mm/a"]), &none);
+    assert!(st.view(&tg()).iter().any(|d| d.is_error()));
+    st.update(&r, &tg(), vec![], &none, &none);
+    assert_eq!(st.view(&tg()), [hdr]);
+}
