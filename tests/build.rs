@@ -564,3 +564,43 @@ fn an_injected_warning_is_reported_by_clang_and_gcc_with_its_flag_and_line() {
         "{c}"
     );
 }
+
+/// User-Mode Linux builds with clang as with gcc. scripts/Makefile.clang picks clang's
+/// --target from SUBARCH and knows only kbuild's own name, `x86`: with um's old
+/// SUBARCH=x86_64 every clang cell failed there ("add '--target=' option"). The counter-part
+/// separating them is what each compiler says: clang warns about asm-generic/io.h's null
+/// PCI_IOBASE arithmetic (-Wnull-pointer-arithmetic), which gcc has no flag for.
+#[test]
+fn um_builds_with_clang_as_with_gcc() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(
+        dir.path(),
+        "um.toml",
+        "name = \"um\"\n[defaults]\nconfig = \"tinyconfig\"\ntargets = [\"mm/mprotect.o\"]\n\
+         [[build]]\narch = \"um\"\ntoolchains = [\"gcc\", \"clang\"]\n",
+    );
+    let out = out_dir("um-clang");
+    let (code, stdout, err) = common::build_json(&m, &common::tree_612(), &out);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let cells = v["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 2);
+    let flags = |tc: &str| -> Vec<String> {
+        let c = cells.iter().find(|c| c["toolchain"] == tc).unwrap();
+        assert_eq!(c["verdict"], "pass", "{c}");
+        c["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| format!("{} {}", d["file"].as_str().unwrap_or(""), d["flag"]))
+            .collect()
+    };
+    let clang = flags("clang");
+    assert!(
+        clang
+            .iter()
+            .any(|f| f == "include/asm-generic/io.h \"-Wnull-pointer-arithmetic\""),
+        "{clang:?}"
+    );
+    assert!(flags("gcc").is_empty());
+}

@@ -225,7 +225,9 @@ fn arch_fragments_and_make_vars_are_checked() {
     assert_eq!(f.path, "toolchains/arch/powerpc64.config");
     let syms: Vec<_> = f.requests.iter().map(|r| r.symbol.as_str()).collect();
     assert_eq!(syms, ["PPC64", "PPC_BOOK3S_64", "CPU_BIG_ENDIAN"]);
-    assert_eq!(reg.arch("um").unwrap().make_vars, ["SUBARCH=x86_64"]);
+    assert_eq!(reg.arch("um").unwrap().make_vars, ["SUBARCH=x86"]);
+    let um = reg.arch("um").unwrap().fragment.as_ref().unwrap();
+    assert_eq!(um.requests[0].symbol, "64BIT");
     let bad = |extra: &str| {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("arch")).unwrap();
