@@ -227,9 +227,9 @@ fn a_make_error_ends_with_the_make_that_printed_it() {
                make[1]: *** [/src/linux/Makefile:236: __sub-make] Error 2\n";
     let mut failed = crate::diag::parse::parse_log(log, &ctx);
     assert!(
-        failed
-            .iter()
-            .any(|d| d.tool == crate::diag::Tool::Make && d.severity == crate::diag::Severity::Error),
+        failed.iter().any(
+            |d| d.tool == crate::diag::Tool::Make && d.severity == crate::diag::Severity::Error
+        ),
         "{failed:?}"
     );
     assert!(failed.iter().all(|d| key_of(d).is_empty()), "{failed:?}");
