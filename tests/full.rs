@@ -334,3 +334,106 @@ fn linux_6_1_every_arch_has_the_pud_helpers_nowhere() {
     }
     assert_eq!(common::provided_nowhere(&v), common::PUD_HELPERS);
 }
+
+/// The arches booted beyond x86_64 and powerpc64le, from matrices/every-arch.toml.
+const BOOTED: [&str; 4] = ["arm64", "riscv64", "s390x", "arm"];
+
+/// Full images and a basic boot on arm64, riscv64, s390x and 32-bit arm: each arch's
+/// tinyconfig cell of matrices/every-arch.toml (gcc, its boot fragments) builds its image and
+/// boots under its `[qemu]` description into kcross's initramfs, whose static programs that
+/// arch's cross gcc built, and `boot` passes. The counter-case on the same kernel is
+/// `selftest-fail`: it must fail with its own KTAP line, so the pass is the guest's word read
+/// from that arch's console, not the absence of a complaint.
+#[test]
+fn arm64_riscv64_s390x_and_arm_build_full_images_and_boot() {
+    let _q = one_guest_at_a_time();
+    let out = out_dir("every-arch-boots");
+    let m = common::repo().join("matrices/every-arch.toml");
+    let mut args = vec![m.to_str().unwrap(), "--toolchain", "gcc", "-j", "2"];
+    args.extend(["--test", "boot", "--test", "selftest-fail"]);
+    for a in BOOTED {
+        args.extend(["--arch", a]);
+    }
+    let (code, v, err) = boot(&out, &args);
+    assert_eq!(code, 1, "selftest-fail fails every arch\n{err}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2 * BOOTED.len(), "{v:#}");
+    for a in BOOTED {
+        let of = |t: &str| {
+            results
+                .iter()
+                .find(|r| r["arch"] == a && r["test"] == t)
+                .unwrap_or_else(|| panic!("{a} {t}: {v:#}"))
+        };
+        let b = of("boot");
+        assert_eq!(b["verdict"], "pass", "{a}: {b:#}\n{err}");
+        assert_eq!(b["ktap"][0]["status"], "ok", "{a}: {b:#}");
+        assert!(b["boot_s"].as_f64().is_some_and(|s| s > 0.0), "{b:#}");
+        assert!(strings(&b["complaints"]).is_empty(), "{a}: {b:#}");
+        let f = of("selftest-fail");
+        assert_eq!(f["verdict"], "fail", "{a}: {f:#}");
+        assert_eq!(f["ktap"][0]["status"], "not-ok", "{a}: {f:#}");
+        assert_no_qemu_left(b);
+        assert_no_qemu_left(f);
+        eprintln!(
+            "{a}: boot to init {:.2} s, boot-to-result {:.2} s, QEMU peak RSS {} MiB",
+            b["boot_s"].as_f64().unwrap(),
+            b["total_s"].as_f64().unwrap(),
+            b["qemu_peak_rss_kib"].as_u64().unwrap_or(0) / 1024
+        );
+    }
+}
+
+/// The mm KUnit suites of matrices/kunit-mm.toml on arm64 and riscv64 (x86_64 is in
+/// tests/kunit.rs, with an injected failure): every case of the three suites, in 6.12's
+/// order, passes on both, test_kfree_rcu skipping itself as on x86_64. The counter-case on
+/// the same kernels: `kunit.enable=0` on the command line (after kcross's `kunit.enable=1`)
+/// and no suite runs, which must not pass.
+#[test]
+fn mm_kunit_suites_pass_on_arm64_and_riscv64() {
+    use common::kunit::{cases, CASES, SKIPPED};
+    let _q = one_guest_at_a_time();
+    let out = out_dir("kunit-arm64-riscv64");
+    let m = common::repo().join("matrices/kunit-mm.toml");
+    let base = [
+        m.to_str().unwrap(),
+        "--arch",
+        "arm64",
+        "--arch",
+        "riscv64",
+        "-j",
+        "2",
+    ];
+    let (code, v, err) = boot(&out, &base);
+    assert_eq!(code, 0, "{err}");
+    let want: Vec<String> = CASES
+        .iter()
+        .map(|c| format!("{c} {}", if *c == SKIPPED { "skip" } else { "ok" }))
+        .collect();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{v:#}");
+    for r in results {
+        assert_eq!(r["verdict"], "pass", "{r:#}\n{err}");
+        assert_eq!(cases(r), want, "{}: {r:#}", r["arch"]);
+        assert!(r["kunit"]["problems"].as_array().unwrap().is_empty());
+        assert_no_qemu_left(r);
+        eprintln!(
+            "{}: KUnit boot-to-result {:.1} s, QEMU peak RSS {} MiB",
+            r["arch"],
+            r["total_s"].as_f64().unwrap(),
+            r["qemu_peak_rss_kib"].as_u64().unwrap_or(0) / 1024
+        );
+    }
+    let (code, v, err) = boot(&out, &[&base[..], &["--kernel-arg", "kunit.enable=0"]].concat());
+    assert_eq!(code, 1, "{err}");
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["verdict"], "fail", "{r:#}");
+        assert!(
+            r["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no KUnit output before init"),
+            "{r:#}"
+        );
+    }
+}

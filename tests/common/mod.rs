@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 pub mod boot;
 pub mod git_history;
+pub mod kunit;
 pub mod procs;
 
 /// The suite's cache: unpacked sources and prepared build dirs, shared by every test.
