@@ -228,6 +228,9 @@ fn arch_fragments_and_make_vars_are_checked() {
     assert_eq!(reg.arch("um").unwrap().make_vars, ["SUBARCH=x86"]);
     let um = reg.arch("um").unwrap().fragment.as_ref().unwrap();
     assert_eq!(um.requests[0].symbol, "64BIT");
+    let m68k = reg.arch("m68k").unwrap().fragment.as_ref().unwrap();
+    let syms: Vec<_> = m68k.requests.iter().map(|r| r.symbol.as_str()).collect();
+    assert_eq!(syms, ["MMU", "M68KCLASSIC", "M68040", "VIRT"]);
     let bad = |extra: &str| {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("arch")).unwrap();
