@@ -1,5 +1,6 @@
-//! `--partition K/N` and `kcross merge` on a real 9-cell matrix (one object each of x86_64,
-//! arm64, riscv64 and powerpc64le tinyconfigs, gcc and clang, plus a second x86_64 object):
+//! `--partition K/N` and `kcross merge` on a real 9-cell matrix (two objects each of x86_64,
+//! arm64, riscv64 and powerpc64le tinyconfigs, plus a third x86_64 object; gcc only, in the
+//! tinyconfig build dirs the other tests share, so the matrix costs its 9 objects):
 //! the three shards cover every cell once, merging their real results equals the
 //! unpartitioned run, and merges that would not are refused (exit 2, both dirs named).
 
@@ -90,9 +91,9 @@ fn three_shards_cover_the_matrix_once_and_merge_into_the_unpartitioned_run() {
     assert_eq!(
         shards[0],
         [
-            "arm64-clang-tinyconfig-mm_mprotect.o",
-            "powerpc64le-gcc-tinyconfig-mm_mprotect.o",
-            "x86_64-gcc-memory"
+            "arm64-gcc-tinyconfig-mm_mprotect.o",
+            "riscv64-gcc-tinyconfig-mm_mprotect.o",
+            "riscv64-gcc-msync"
         ]
     );
 
