@@ -588,8 +588,8 @@ mod tests {
         assert_eq!(m.builds[0].config.label, "x");
         let t = format!("{HEAD}{job}  test: {{device: qemu-ppc64le}}\n");
         assert!(err_at(&t, "qemu-").contains("device `qemu-ppc64le` boots powerpc64le, but this job builds no powerpc64le kernel (it builds: x86_64)"));
-        let t = format!("{HEAD}{job}  test: {{device: qemu-arm64}}\n");
-        assert!(err_at(&t, "qemu-").contains("unknown device `qemu-arm64`"));
+        let t = format!("{HEAD}{job}  test: {{device: qemu-sh4}}\n");
+        assert!(err_at(&t, "qemu-").contains("unknown device `qemu-sh4`"));
         let t = format!("{HEAD}{job}  test: {{tests: [boot]}}\n");
         assert!(err_at(&t, "{tests").contains("this test has no `device`"));
         let t = format!("{HEAD}{job}  test: {{device: qemu-x86_64, timeouts: {{boot: 3}}}}\n");

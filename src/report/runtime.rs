@@ -11,7 +11,7 @@ fn secs(v: Option<f64>) -> String {
 /// One line for progress output.
 pub fn one_line(r: &BootResult) -> String {
     let mut s = format!("{} {}", r.test, r.verdict);
-    if r.verdict != BootVerdict::Skipped {
+    if !matches!(r.verdict, BootVerdict::Skipped | BootVerdict::NotApplicable) {
         s.push_str(&format!(
             " (boot {}, test {})",
             secs(r.boot_s),
@@ -123,13 +123,14 @@ pub fn table(s: &RuntimeSummary) -> String {
     }
     let mut out = t.render();
     out.push_str(&format!(
-        "{} boot(s): {} passed, {} failed, {} boot failure(s), {} timed out, {} skipped; wall {:.1}s, source {}, results {}\n",
+        "{} boot(s): {} passed, {} failed, {} boot failure(s), {} timed out, {} skipped, {} not applicable; wall {:.1}s, source {}, results {}\n",
         s.results.len(),
         s.count(BootVerdict::Pass),
         s.count(BootVerdict::Fail),
         s.count(BootVerdict::BootFailure),
         s.count(BootVerdict::Timeout),
         s.count(BootVerdict::Skipped),
+        s.count(BootVerdict::NotApplicable),
         s.wall_s,
         s.source,
         s.out_dir.join("runtime.json").display()

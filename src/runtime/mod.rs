@@ -48,6 +48,9 @@ pub enum BootVerdict {
     Pass,
     Fail,
     Skipped,
+    /// The test does not apply to this kernel: its .config lacks a symbol the test needs
+    /// (`GuestTest::requires`); the reason names it. Not booted; outcome `skipped`.
+    NotApplicable,
     /// The kernel never reached kcross's init (panic, no init, hang): no KTAP at all.
     BootFailure,
     /// QEMU was killed at the boot timeout and nothing else explains it (no kernel complaint,
@@ -61,6 +64,7 @@ impl std::fmt::Display for BootVerdict {
             BootVerdict::Pass => "pass",
             BootVerdict::Fail => "FAIL",
             BootVerdict::Skipped => "skipped",
+            BootVerdict::NotApplicable => "n/a",
             BootVerdict::BootFailure => "BOOT-FAIL",
             BootVerdict::Timeout => "TIMEOUT",
         })
@@ -197,9 +201,12 @@ pub struct RuntimeSummary {
 impl RuntimeSummary {
     /// No failure and no boot failure (skips do not fail a run).
     pub fn all_passed(&self) -> bool {
-        self.results
-            .iter()
-            .all(|r| matches!(r.verdict, BootVerdict::Pass | BootVerdict::Skipped))
+        self.results.iter().all(|r| {
+            matches!(
+                r.verdict,
+                BootVerdict::Pass | BootVerdict::Skipped | BootVerdict::NotApplicable
+            )
+        })
     }
 
     pub fn count(&self, v: BootVerdict) -> usize {
@@ -296,6 +303,10 @@ pub fn run(
             Action::Skip(reason) => {
                 BootResult::skipped(&j.cell.cell, &j.cell.arch, j.test.name, reason.clone())
             }
+            Action::NotApplicable(reason) => BootResult {
+                verdict: BootVerdict::NotApplicable,
+                ..BootResult::skipped(&j.cell.cell, &j.cell.arch, j.test.name, reason.clone())
+            },
             Action::Boot { arch, image } => {
                 let _ = events.send(RuntimeEvent::BootStarted {
                     cell: j.cell.cell.clone(),

@@ -12,7 +12,7 @@ impl HasOutcome for BootVerdict {
             BootVerdict::Fail => Outcome::Fail,
             BootVerdict::BootFailure => Outcome::Error,
             BootVerdict::Timeout => Outcome::Fail,
-            BootVerdict::Skipped => Outcome::Skipped,
+            BootVerdict::Skipped | BootVerdict::NotApplicable => Outcome::Skipped,
         }
     }
 }

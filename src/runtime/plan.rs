@@ -31,6 +31,8 @@ pub(super) enum Action<'a> {
     Boot { arch: &'a Arch, image: PathBuf },
     /// Not booted, and why.
     Skip(String),
+    /// Not booted: the test does not apply to this kernel (the Kconfig reason).
+    NotApplicable(String),
 }
 
 impl<'a> RuntimePlan<'a> {
@@ -38,7 +40,7 @@ impl<'a> RuntimePlan<'a> {
     pub fn booting(&self) -> impl Iterator<Item = &'a Arch> + '_ {
         self.jobs.iter().filter_map(|j| match j.action {
             Action::Boot { arch, .. } => Some(arch),
-            Action::Skip(_) => None,
+            Action::Skip(_) | Action::NotApplicable(_) => None,
         })
     }
 }
@@ -132,7 +134,9 @@ fn action<'a>(
         };
         match img {
             Some(p) if p.is_file() => {
-                if test.needs_nvdimm && q.nvdimm_args.is_empty() {
+                if let Some(why) = not_applicable(c, test) {
+                    Action::NotApplicable(why)
+                } else if test.needs_nvdimm && q.nvdimm_args.is_empty() {
                     Action::Skip(format!(
                         "{} has no nvdimm under QEMU (no nvdimm_args in {})",
                         a.name, a.origin
@@ -150,6 +154,22 @@ fn action<'a>(
             c.arch
         ))
     }
+}
+
+/// The first of the test's required Kconfig symbols that the cell's .config lacks, as the
+/// reason (`None`: the test applies, or there is no .config to tell).
+fn not_applicable(c: &CellResult, test: &GuestTest) -> Option<String> {
+    let text = std::fs::read_to_string(c.build_dir.join(".config")).ok()?;
+    let config = crate::kconfig::parse_dotconfig(&text);
+    test.requires.iter().find_map(|(sym, why)| {
+        let have = config.get(*sym).map(String::as_str);
+        (have != Some("y")).then(|| {
+            format!(
+                "not applicable: CONFIG_{sym} is not set in the cell's .config ({}): {why}",
+                c.arch
+            )
+        })
+    })
 }
 
 #[cfg(test)]
@@ -200,6 +220,7 @@ mod tests {
     fn skip_reason(a: Action) -> String {
         match a {
             Action::Skip(r) => r,
+            Action::NotApplicable(r) => panic!("not applicable: {r}"),
             Action::Boot { arch, image } => panic!("boots {image:?} on {}", arch.name),
         }
     }
@@ -218,7 +239,7 @@ mod tests {
                 assert_eq!(arch.name, "x86_64");
                 assert_eq!(image, img);
             }
-            Action::Skip(r) => panic!("skipped: {r}"),
+            Action::Skip(r) | Action::NotApplicable(r) => panic!("skipped: {r}"),
         }
         let gone = dir.path().join("gone");
         assert_eq!(
@@ -230,8 +251,8 @@ mod tests {
             "the build produced no kernel image"
         );
         assert_eq!(
-            skip_reason(action(&cell("arm64", Some(&img)), boot, &reg, &m)),
-            "arch arm64 has no QEMU description ([qemu] in its toolchains/arch file)"
+            skip_reason(action(&cell("sparc64", Some(&img)), boot, &reg, &m)),
+            "arch sparc64 has no QEMU description ([qemu] in its toolchains/arch file)"
         );
         let only_ppc = RuntimeSpec {
             arches: vec!["powerpc64le".into()],
@@ -241,5 +262,42 @@ mod tests {
             skip_reason(action(&cell("x86_64", Some(&img)), boot, &reg, &only_ppc)),
             "x86_64 is not in the matrix's [runtime] arches (powerpc64le)"
         );
+    }
+
+    /// devdax-pud-mprotect needs PUD-level THP: a .config without it is "not applicable",
+    /// naming the symbol, and nothing boots; the same cell with it boots (x86_64 has an
+    /// nvdimm). A test that requires nothing boots either way.
+    #[test]
+    fn devdax_without_pud_thp_is_not_applicable_with_the_kconfig_reason() {
+        let reg = Registry::load(&[]).unwrap();
+        let devdax = guest_test("devdax-pud-mprotect").unwrap();
+        let m = spec(&[], 0);
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("bzImage");
+        std::fs::write(&img, b"").unwrap();
+        let mut c = cell("x86_64", Some(&img));
+        c.build_dir = dir.path().to_path_buf();
+        let dotconfig = dir.path().join(".config");
+        std::fs::write(
+            &dotconfig,
+            "CONFIG_TRANSPARENT_HUGEPAGE=y\n# CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD is not set\n",
+        )
+        .unwrap();
+        match action(&c, devdax, &reg, &m) {
+            Action::NotApplicable(r) => assert!(
+                r.starts_with(
+                    "not applicable: CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD is not set in the cell's .config (x86_64): no PUD-level THP"
+                ),
+                "{r}"
+            ),
+            Action::Skip(r) => panic!("skipped: {r}"),
+            Action::Boot { .. } => panic!("booted without PUD THP"),
+        }
+        assert!(matches!(
+            action(&c, guest_test("boot").unwrap(), &reg, &m),
+            Action::Boot { .. }
+        ));
+        std::fs::write(&dotconfig, "CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD=y\n").unwrap();
+        assert!(matches!(action(&c, devdax, &reg, &m), Action::Boot { .. }));
     }
 }
