@@ -325,16 +325,17 @@ fn linux_6_1_every_arch_has_the_pud_helpers_nowhere() {
 }
 
 /// The arches booted beyond x86_64 and powerpc64le, from matrices/every-arch.toml.
-const BOOTED: [&str; 4] = ["arm64", "riscv64", "s390x", "arm"];
+const BOOTED: [&str; 6] = ["arm64", "riscv64", "s390x", "arm", "i386", "powerpc64"];
 
-/// Full images and a basic boot on arm64, riscv64, s390x and 32-bit arm: each arch's
+/// Full images and a basic boot on arm64, riscv64, s390x, 32-bit arm and i386, and
+/// big-endian powerpc64 (pseries, POWER8, through SLOF): each arch's
 /// tinyconfig cell of matrices/every-arch.toml (gcc, its boot fragments) builds its image and
 /// boots under its `[qemu]` description into kcross's initramfs, whose static programs that
 /// arch's cross gcc built, and `boot` passes. The counter-case on the same kernel is
 /// `selftest-fail`: it must fail with its own KTAP line, so the pass is the guest's word read
 /// from that arch's console, not the absence of a complaint.
 #[test]
-fn arm64_riscv64_s390x_and_arm_build_full_images_and_boot() {
+fn arm64_riscv64_s390x_arm_i386_and_powerpc64_build_full_images_and_boot() {
     let _q = one_guest_at_a_time();
     let out = out_dir("every-arch-boots");
     let m = common::repo().join("matrices/every-arch.toml");
