@@ -433,3 +433,59 @@ fn mm_kunit_suites_pass_on_arm64_and_riscv64() {
         );
     }
 }
+
+/// A clang cell of a second arch builds its full image for real and boots: arm64 with
+/// LLVM=-14, every-arch.toml's clang cell (the same tinyconfig and fragments as gcc's). Its
+/// .config says clang and lld built it (CONFIG_CC_IS_CLANG, CONFIG_LD_IS_LLD), the build
+/// log's first line is clang's version, and the kernel passes `boot` while `selftest-fail`
+/// fails on it.
+#[test]
+fn arm64_clang_builds_its_full_image_and_boots() {
+    let _q = one_guest_at_a_time();
+    let out = out_dir("every-arch-arm64-clang");
+    let m = common::repo().join("matrices/every-arch.toml");
+    let args = [
+        m.to_str().unwrap(),
+        "--arch",
+        "arm64",
+        "--toolchain",
+        "clang",
+        "-j",
+        "2",
+        "--test",
+        "boot",
+        "--test",
+        "selftest-fail",
+    ];
+    let (code, v, err) = boot(&out, &args);
+    assert_eq!(code, 1, "selftest-fail fails\n{err}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{v:#}");
+    let of = |t: &str| results.iter().find(|r| r["test"] == t).unwrap();
+    let b = of("boot");
+    assert_eq!(b["verdict"], "pass", "{b:#}\n{err}");
+    assert!(
+        b["cell"].as_str().unwrap().starts_with("arm64-clang-"),
+        "{b:#}"
+    );
+    assert_eq!(b["powered_off"], true, "{b:#}");
+    assert_eq!(of("selftest-fail")["verdict"], "fail");
+    let image = std::path::PathBuf::from(b["image"].as_str().unwrap());
+    assert!(
+        image.ends_with("arch/arm64/boot/Image"),
+        "{}",
+        image.display()
+    );
+    let build_dir = image.ancestors().nth(4).unwrap();
+    let config = std::fs::read_to_string(build_dir.join(".config")).unwrap();
+    for sym in ["CONFIG_CC_IS_CLANG=y", "CONFIG_LD_IS_LLD=y"] {
+        assert!(config.lines().any(|l| l == sym), "{sym} not in the .config");
+    }
+    let cell_dir = std::path::PathBuf::from(b["console_log"].as_str().unwrap());
+    let log = std::fs::read_to_string(cell_dir.parent().unwrap().join("build.log")).unwrap();
+    assert!(
+        log.lines().next().unwrap().contains("clang version 14"),
+        "{}",
+        log.lines().next().unwrap()
+    );
+}

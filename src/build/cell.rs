@@ -434,6 +434,9 @@ pub fn sandbox_reason(r: &mut CellResult, log: &Path) {
             message.clone(),
             vec![format!("log: {}", log.display())],
         );
+        // The recipes that failed because of it are its consequence, as a compiler error's
+        // `*** [...] Error 1` lines are (the parser drops those beside a real error).
+        r.diagnostics.retain(|x| x.code != "make-error");
         r.diagnostics.insert(0, d);
         r.reason = Some(message);
     }
