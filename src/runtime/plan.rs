@@ -157,9 +157,12 @@ fn action<'a>(
 }
 
 /// The first of the test's required Kconfig symbols that the cell's .config lacks, as the
-/// reason (`None`: the test applies, or there is no .config to tell).
+/// reason (`None`: the test applies, or there is no .config to tell). The .config is the
+/// result's own copy (`config` in its dir), else the build dir's.
 fn not_applicable(c: &CellResult, test: &GuestTest) -> Option<String> {
-    let text = std::fs::read_to_string(c.build_dir.join(".config")).ok()?;
+    let text = std::fs::read_to_string(c.dir.join("config"))
+        .or_else(|_| std::fs::read_to_string(c.build_dir.join(".config")))
+        .ok()?;
     let config = crate::kconfig::parse_dotconfig(&text);
     test.requires.iter().find_map(|(sym, why)| {
         let have = config.get(*sym).map(String::as_str);
