@@ -44,8 +44,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "new-warnings")]
     pub fail_on: FailOnArg,
     /// Build the base and the whole series only (no per-patch steps)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "every_patch")]
     pub last_only: bool,
+    /// Build every patch in full, incrementally (the default, fast mode, builds the base and
+    /// the tip in full and only the series' own units and its findings' in between; object
+    /// cells are always built at every patch)
+    #[arg(long)]
+    pub every_patch: bool,
     /// Benchmark: build every step in a fresh build dir instead of incrementally
     #[arg(long, hide = true)]
     pub from_scratch: bool,
@@ -144,7 +149,13 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         run_dir: run_dir.clone(),
         build_root: crate::build::default_build_root(),
         cache: source::cache_dir(),
-        last_only: args.last_only,
+        mode: if args.last_only {
+            series::SeriesMode::LastOnly
+        } else if args.every_patch {
+            series::SeriesMode::EveryPatch
+        } else {
+            series::SeriesMode::Fast
+        },
         fail_on: args.fail_on.into(),
         from_scratch: args.from_scratch,
         sandbox,

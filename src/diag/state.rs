@@ -71,7 +71,8 @@ pub fn targets_key(targets: &[String]) -> String {
 }
 
 /// An object-like target (`mm/mprotect.o`, `arch/x86/kernel/asm-offsets.s`): its unit.
-fn object_unit(t: &str) -> Option<String> {
+/// The unit a make target names (`mm/mprotect.o`), None for `vmlinux`, `bzImage`, `W=1`.
+pub fn object_unit(t: &str) -> Option<String> {
     if t.contains('=') || t.starts_with('-') {
         return None;
     }
@@ -361,7 +362,9 @@ static KBUILD_QUIET: LazyLock<Regex> = LazyLock::new(|| {
 
 const UNIT_EXTENSIONS: &[&str] = &["c", "S", "s", "o", "i", "lst", "rs", "ll"];
 
-fn stem(path: &str) -> Option<String> {
+/// The unit (`mm/mprotect`) a source or object path belongs to; None for headers and
+/// non-unit files.
+pub fn stem(path: &str) -> Option<String> {
     let (base, ext) = path.rsplit_once('.')?;
     if base.is_empty() || base.ends_with('/') || !UNIT_EXTENSIONS.contains(&ext) {
         return None;

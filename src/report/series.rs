@@ -5,7 +5,7 @@ use super::table::{Align, Table};
 use crate::build::Verdict;
 use crate::diag::{Diagnostic, Severity};
 use crate::report::Export;
-use crate::series::{ChangeKind, Finding, SeriesResult, Step, StepCell};
+use crate::series::{ChangeKind, Finding, SeriesMode, SeriesResult, Step, StepCell};
 
 /// Column title of a cell: its arch when no other cell has that arch, else the cell id.
 pub fn column(r: &SeriesResult, cell: &str) -> String {
@@ -68,6 +68,9 @@ pub fn cell_text(step: &Step, sc: &StepCell) -> String {
             }
             .to_string(),
         );
+    }
+    if !sc.probe.is_empty() {
+        parts.push(format!("(probe {})", sc.probe.len()));
     }
     parts.join(" ")
 }
@@ -195,6 +198,10 @@ pub fn verdict(r: &SeriesResult) -> String {
     }
 }
 
+/// Said of a finding the fast mode's probe could not place.
+pub const UNATTRIBUTED: &str =
+    "unattributed: first seen at the tip, from this patch or an earlier one (--every-patch places it)";
+
 /// The terminal grid: a row per step (base first), a column per cell, then the findings.
 pub fn grid(r: &SeriesResult) -> String {
     let mut t = Table::new().col("PATCH", Align::Left);
@@ -236,9 +243,13 @@ pub fn grid(r: &SeriesResult) -> String {
         for (cell, at) in &f.known {
             out.push_str(&format!("    known on {cell} ({at})\n"));
         }
+        if f.unattributed {
+            out.push_str(&format!("    {UNATTRIBUTED}\n"));
+        }
     }
+    out.push_str(&format!("\nmode {}: {}\n", r.mode.name(), r.mode.proves()));
     out.push_str(&format!(
-        "\n{} patch(es) on {} ({}), {} cell(s) {}, {:.0}s; results {}\n{}\n",
+        "{} patch(es) on {} ({}), {} cell(s) {}, {:.0}s; results {}\n{}\n",
         r.series.patches.len(),
         r.source.origin,
         r.source.version,
@@ -266,10 +277,10 @@ pub fn markdown(r: &SeriesResult) -> String {
         .unwrap_or_default();
     out.push_str(&format!("Subject: Re: {subject}\n\n"));
     out.push_str("Hi,\n\n");
-    let mode = if r.last_only {
-        "as a whole (base, then all patches at once)"
-    } else {
-        "patch by patch, rebuilding incrementally after each one"
+    let mode = match r.mode {
+        SeriesMode::LastOnly => "as a whole (base, then all patches at once)",
+        SeriesMode::EveryPatch => "patch by patch, rebuilding incrementally after each one",
+        SeriesMode::Fast => "in fast mode (base and tip in full, a probe of each patch in between)",
     };
     out.push_str(&format!(
         "kcross built this series ({} patches) {mode}, on {} ({}), for:\n\n",
@@ -375,6 +386,9 @@ pub fn markdown(r: &SeriesResult) -> String {
                 out.push_str(&format!("{}: {what}:\n\n", arches.join(", ")));
                 for f in list {
                     out.push_str(&diag_block(&f.diagnostic, "    "));
+                    if f.unattributed {
+                        out.push_str(&format!("    ({UNATTRIBUTED})\n"));
+                    }
                     out.push('\n');
                 }
             }
@@ -390,7 +404,8 @@ pub fn markdown(r: &SeriesResult) -> String {
         }
     }
     out.push_str(&format!(
-        "-- \nkcross {} (results: {})\n",
+        "What this proves: {}.\n\n-- \nkcross {} (results: {})\n",
+        r.mode.proves(),
         r.kcross_version,
         r.run_dir.display()
     ));

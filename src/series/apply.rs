@@ -400,6 +400,24 @@ impl WorkingCopy {
     }
 }
 
+impl WorkingCopy {
+    /// Back to the base, reversing every patch applied (fast mode, after the tip).
+    pub fn reset_to_base(&mut self) -> Result<()> {
+        if !reset(&self.tree.root, &mut self.state)? {
+            // The tree is not what the state says; the next gate copies it again.
+            self.state.pending = Some(self.dir.join("unknown"));
+            crate::atomic::write_json(&self.state_path(), &self.state)?;
+            return Err(Error::Source {
+                path: self.tree.root.clone(),
+                msg:
+                    "the series working copy could not be reset to the base after building the tip"
+                        .into(),
+            });
+        }
+        crate::atomic::write_json(&self.state_path(), &self.state)
+    }
+}
+
 /// Reverse what the state says was applied, last first. False when the tree is not in the
 /// state the file says.
 fn reset(tree: &Path, st: &mut State) -> Result<bool> {

@@ -1,33 +1,24 @@
 //! The gate itself: the base once per cell, then every step rebuilt incrementally in the same
 //! build dir, each step's diagnostics compared with the step before and with the base.
 
+use super::cellstep::{build_cell_step, build_tip, probe_step, run_cells, CellState, StepCtx};
 use super::compare::{self, Counted};
 use super::{
-    apply, ChangeKind, FailOn, Finding, GateOptions, Series, SeriesResult, Step, StepCell,
+    apply, fast, ChangeKind, FailOn, Finding, GateOptions, Series, SeriesMode, SeriesResult, Step,
+    StepCell,
 };
-use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Tracked, Verdict};
-use crate::diag::{self, Severity};
+use crate::build::{Event, Jobs, Stage};
 use crate::error::{IoContext, Result};
-use crate::plan::{Cell, Plan};
+use crate::plan::Plan;
 use crate::source::SourceTree;
-use crate::util::FileLock;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::mpsc::Sender;
 use std::time::Instant;
 
-/// Per cell, for the whole gate: its build dir (locked) and the diagnostics it has now.
-struct CellState {
-    bd: BuildDir,
-    /// Opened at the cell's first step, under the lock.
-    tracked: Option<Tracked>,
-    lock: Option<FileLock>,
-    /// The base did not configure: later steps are skipped (there is nothing to compare).
-    broken: bool,
-}
-
-/// Gate the series: base, then each patch (or the whole series with `last_only`), every cell
-/// in parallel per step under one jobserver. Call `check_applies` first.
+/// Gate the series: base, then each patch (or the whole series with `LastOnly`), every cell
+/// in parallel per step under one jobserver. In fast mode a probed cell builds its tip right
+/// after the base, and the patches in between only compile its probe. Call `check_applies`
+/// first.
 pub fn gate(
     plan: &Plan,
     base: &SourceTree,
@@ -48,16 +39,21 @@ pub fn gate(
             p.text.as_bytes(),
         )?;
     }
+    let probe_root = opts.build_root.join("series-probe");
     if wc.fresh {
         // A new copy has the source's old mtimes: build dirs made from an earlier copy would
         // look up to date. Start them again.
-        let old = opts.build_root.join(wc.tree.build_id());
-        if old.exists() {
-            note(format!(
-                "removing build dirs of an earlier working copy: {}",
-                old.display()
-            ));
-            std::fs::remove_dir_all(&old).ctx(|| format!("removing {}", old.display()))?;
+        for old in [
+            opts.build_root.join(wc.tree.build_id()),
+            probe_root.join(wc.tree.build_id()),
+        ] {
+            if old.exists() {
+                note(format!(
+                    "removing build dirs of an earlier working copy: {}",
+                    old.display()
+                ));
+                std::fs::remove_dir_all(&old).ctx(|| format!("removing {}", old.display()))?;
+            }
         }
     }
     let sandbox = opts.sandbox.clone().map(|s| s.with_writable(&wc.tree.root));
@@ -65,21 +61,31 @@ pub fn gate(
     let scratch_root = opts
         .build_root
         .join(format!("series-scratch-{}", std::process::id()));
+    let n = series.patches.len();
+    let fast = opts.mode == SeriesMode::Fast && !opts.from_scratch && n >= 2;
     let mut cells: Vec<CellState> = Vec::new();
     for c in &plan.cells {
-        let bd = crate::build::build_dir_for(&opts.build_root, &wc.tree, c);
-        cells.push(CellState {
-            bd,
-            tracked: None,
-            lock: None,
-            broken: false,
-        });
+        let mut st = CellState::new(crate::build::build_dir_for(&opts.build_root, &wc.tree, c));
+        st.probed = fast && fast::is_probed(c);
+        cells.push(st);
     }
+    let mode = if cells.iter().any(|s| s.probed) {
+        SeriesMode::Fast
+    } else if opts.mode == SeriesMode::LastOnly {
+        SeriesMode::LastOnly
+    } else {
+        SeriesMode::EveryPatch
+    };
+    note(format!("mode {}: {}", mode.name(), mode.proves()));
+    let series_files: BTreeSet<String> = series
+        .patches
+        .iter()
+        .flat_map(|p| p.files.iter().cloned())
+        .collect();
     // The steps: base, then one per patch (or all at once).
     let mut plan_steps: Vec<(String, Vec<usize>, Option<String>)> =
         vec![("base".into(), vec![], None)];
-    if opts.last_only {
-        let n = series.patches.len();
+    if mode == SeriesMode::LastOnly {
         let label = if n == 1 {
             "1/1".to_string()
         } else {
@@ -95,25 +101,52 @@ pub fn gate(
             plan_steps.push((p.label(), vec![p.index], Some(p.subject.clone())));
         }
     }
-    let mut steps: Vec<Step> = Vec::new();
-    let mut counted: Vec<BTreeMap<String, Counted>> = Vec::new();
-    let total_steps = plan_steps.len();
-    for (si, (label, pidx, subject)) in plan_steps.into_iter().enumerate() {
-        crate::proc::check_interrupted()?;
-        for &i in &pidx {
-            wc.apply(&series.patches[i - 1])?;
-        }
-        note(match &subject {
-            None => format!("step {}/{}: base", si + 1, total_steps),
-            Some(s) => format!("step {}/{}: [{label}] {s}", si + 1, total_steps),
-        });
-        let ts = Instant::now();
-        let dir_name = if si == 0 {
+    let step_dir_of = |si: usize| {
+        opts.run_dir.join("steps").join(if si == 0 {
             "00-base".to_string()
         } else {
             format!("{si:02}")
-        };
-        let step_dir = opts.run_dir.join("steps").join(dir_name);
+        })
+    };
+    let mut steps: Vec<Step> = Vec::new();
+    let mut counted: Vec<BTreeMap<String, Counted>> = Vec::new();
+    let total_steps = plan_steps.len();
+    // Fast mode: after the base, files the tip and the reset to the base touched.
+    let mut after_tip: BTreeSet<String> = BTreeSet::new();
+    // Fast mode: how long the tip took (counted in the last step's wall time).
+    let mut tip_wall = 0.0;
+    for (si, (label, pidx, subject)) in plan_steps.into_iter().enumerate() {
+        crate::proc::check_interrupted()?;
+        if si == 1 && mode == SeriesMode::Fast {
+            let tt = Instant::now();
+            build_tip(
+                plan,
+                series,
+                &mut wc,
+                &mut cells,
+                &jobs,
+                events,
+                note,
+                &step_dir_of(n),
+            )?;
+            tip_wall = tt.elapsed().as_secs_f64();
+            after_tip = series_files.clone();
+        }
+        for &i in &pidx {
+            wc.apply(&series.patches[i - 1])?;
+        }
+        let probed = cells.iter().filter(|c| c.probed).count();
+        note(match &subject {
+            None => format!("step {}/{}: base", si + 1, total_steps),
+            Some(s) if si < n && probed > 0 => format!(
+                "step {}/{}: [{label}] {s} (probe on {probed} cell(s))",
+                si + 1,
+                total_steps
+            ),
+            Some(s) => format!("step {}/{}: [{label}] {s}", si + 1, total_steps),
+        });
+        let ts = Instant::now();
+        let step_dir = step_dir_of(si);
         if opts.from_scratch {
             let _ = std::fs::remove_dir_all(&scratch_root);
             for (c, st) in plan.cells.iter().zip(cells.iter_mut()) {
@@ -122,13 +155,16 @@ pub fn gate(
                 st.lock = None;
             }
         }
-        let touched: BTreeSet<String> = if si == 0 {
+        let mut touched: BTreeSet<String> = if si == 0 {
             wc.reset_touched.clone()
         } else {
             pidx.iter()
                 .flat_map(|&i| series.patches[i - 1].files.iter().cloned())
                 .collect()
         };
+        if si == 1 {
+            touched.extend(std::mem::take(&mut after_tip));
+        }
         let ctx = StepCtx {
             tree: &wc.tree,
             step_dir: &step_dir,
@@ -137,10 +173,28 @@ pub fn gate(
             first: si == 0 || opts.from_scratch,
             touched: &touched,
         };
-        let results = build_step(plan, &ctx, &mut cells)?;
+        let probe_ctx = StepCtx {
+            first: si == 1,
+            ..ctx
+        };
+        let results = run_cells(plan, &mut cells, |c, st| {
+            if !st.probed || si == 0 {
+                let b = build_cell_step(c, &ctx, st)?;
+                if si == 0 && st.probed {
+                    let state = st.tracked.as_ref().map(|t| t.state.clone());
+                    st.base = Some((b.0.clone(), state.unwrap_or_default()));
+                }
+                Ok(Some(b))
+            } else if si == n {
+                Ok(st.tip.take())
+            } else {
+                probe_step(c, &probe_ctx, &probe_root, st).map(Some)
+            }
+        })?;
         let mut step_cells = Vec::new();
         let mut step_counts = BTreeMap::new();
-        for (c, (result, rebuilt, printed)) in plan.cells.iter().zip(results) {
+        for ((c, st), built) in plan.cells.iter().zip(&cells).zip(results) {
+            let (result, rebuilt, printed) = built.expect("every cell has a result at each step");
             let cur = Counted::new(&result.diagnostics);
             let (new, reappeared, fixed) = if si == 0 {
                 (vec![], vec![], vec![])
@@ -149,6 +203,11 @@ pub fn gate(
                 (d.new, d.reappeared, d.fixed)
             };
             step_counts.insert(c.id.clone(), cur);
+            let probe = if st.probed && si > 0 && si < n {
+                st.probe_targets.clone()
+            } else {
+                Vec::new()
+            };
             step_cells.push(StepCell {
                 result,
                 rebuilt,
@@ -156,6 +215,7 @@ pub fn gate(
                 new,
                 reappeared,
                 fixed,
+                probe,
             });
         }
         counted.push(step_counts);
@@ -165,7 +225,7 @@ pub fn gate(
             patches: pidx,
             subject,
             cells: step_cells,
-            wall_s: ts.elapsed().as_secs_f64(),
+            wall_s: ts.elapsed().as_secs_f64() + if si == n { tip_wall } else { 0.0 },
             dir: step_dir,
         };
         crate::atomic::write_json(&step.dir.join("step.json"), &step)?;
@@ -181,6 +241,19 @@ pub fn gate(
         .map(|c| c.result.cell.clone())
         .collect();
     let mut findings = findings(&steps, plan, opts.fail_on);
+    let probed_cells: BTreeSet<&str> = plan
+        .cells
+        .iter()
+        .zip(&cells)
+        .filter(|(_, st)| st.probed)
+        .map(|(c, _)| c.id.as_str())
+        .collect();
+    for f in &mut findings {
+        f.unattributed = f.step == n
+            && n > 1
+            && fast::unplaceable(&f.diagnostic)
+            && f.cells.iter().any(|c| probed_cells.contains(c.as_str()));
+    }
     let arches: BTreeMap<String, String> = plan
         .cells
         .iter()
@@ -205,7 +278,8 @@ pub fn gate(
         source: base.clone(),
         working_copy: wc.tree.root.clone(),
         series: series.clone(),
-        last_only: opts.last_only,
+        last_only: mode == SeriesMode::LastOnly,
+        mode,
         fail_on: opts.fail_on,
         cells: plan.cells.iter().map(|c| c.id.clone()).collect(),
         arches,
@@ -271,6 +345,7 @@ fn findings(steps: &[Step], plan: &Plan, fail_on: FailOn) -> Vec<Finding> {
                         gating: kind == ChangeKind::New && fail_on.gates(d.severity),
                         diagnostic: d.clone(),
                         known: BTreeMap::new(),
+                        unattributed: false,
                     });
                 }
             }
@@ -286,174 +361,4 @@ fn findings(steps: &[Step], plan: &Plan, fail_on: FailOn) -> Vec<Finding> {
         out.extend(here);
     }
     out
-}
-
-/// What every cell of one step shares.
-struct StepCtx<'a> {
-    tree: &'a SourceTree,
-    step_dir: &'a Path,
-    jobs: &'a Jobs,
-    events: &'a Sender<Event>,
-    /// The first build of this gate in these build dirs.
-    first: bool,
-    /// Files this step changed (tree paths).
-    touched: &'a BTreeSet<String>,
-}
-
-/// Build every cell once for the current tree state, in parallel, sharing the jobserver.
-/// Returns per cell: the result (all diagnostics the tree has), units rebuilt, diagnostics
-/// printed.
-fn build_step(
-    plan: &Plan,
-    ctx: &StepCtx,
-    cells: &mut [CellState],
-) -> Result<Vec<(CellResult, usize, usize)>> {
-    let results: Vec<Result<(CellResult, usize, usize)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = plan
-            .cells
-            .iter()
-            .zip(cells.iter_mut())
-            .map(|(c, st)| s.spawn(move || build_cell_step(c, ctx, st)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(crate::Error::Usage("a build thread panicked".into())))
-            })
-            .collect()
-    });
-    results.into_iter().collect()
-}
-
-fn build_cell_step(
-    c: &Cell,
-    ctx: &StepCtx,
-    st: &mut CellState,
-) -> Result<(CellResult, usize, usize)> {
-    let StepCtx {
-        tree,
-        step_dir,
-        jobs,
-        events,
-        first,
-        touched,
-    } = *ctx;
-    let t0 = Instant::now();
-    let dir = step_dir.join(&c.id);
-    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
-    if st.broken && !first {
-        let result = CellResult {
-            cell: c.id.clone(),
-            arch: c.arch.clone(),
-            toolchain: c.toolchain.family.clone(),
-            config: c.config.label.clone(),
-            targets: c.targets.clone(),
-            config_key: c.config_key(),
-            verdict: Verdict::Skipped,
-            failed_stage: None,
-            reason: Some("the base does not configure".into()),
-            timings: Timings::default(),
-            config_reused: false,
-            incremental: None,
-            printed: 0,
-            errors: 0,
-            warnings: 0,
-            diagnostics: Vec::new(),
-            dir: dir.clone(),
-            build_dir: st.bd.path.clone(),
-            image: None,
-            timeout: None,
-            wrapper: None,
-            sandboxed: jobs.is_sandboxed(),
-        };
-        crate::atomic::write_json(&dir.join("result.json"), &result)?;
-        return Ok((result, 0, 0));
-    }
-    let _ = events.send(Event::CellStarted { cell: c.id.clone() });
-    if st.lock.is_none() {
-        st.lock = Some(FileLock::acquire(&st.bd.lock)?);
-    }
-    if first || st.tracked.is_none() {
-        // What this build dir already holds is only trusted with a clean diagnostics state:
-        // otherwise its objects would not be recompiled and their diagnostics never seen.
-        st.tracked = Some(Tracked::open(&st.bd, &tree.root, &c.id)?);
-    }
-    let tracked = st.tracked.as_mut().expect("opened above");
-    let cfg_log = dir.join("configure.log");
-    let build_log = dir.join("build.log");
-    crate::atomic::write(&cfg_log, b"")?;
-    crate::atomic::write(&build_log, b"")?;
-    let conf = crate::build::configure(c, tree, &st.bd, &cfg_log, jobs, events)?;
-    tracked.configured(&conf)?;
-    let mut result =
-        CellResult::configured(c, &dir, &st.bd.path, conf.seconds, conf.reused, Vec::new());
-    result.sandboxed = jobs.is_sandboxed();
-    let mut rebuilt = 0;
-    let mut printed = 0;
-    if !conf.ok {
-        result.verdict = Verdict::Fail;
-        result.failed_stage = Some(Stage::Configure);
-        result.diagnostics = conf.diagnostics;
-        st.broken = first;
-    } else {
-        let _ = crate::atomic::copy(&st.bd.path.join(".config"), &dir.join("config"));
-        let _ = events.send(Event::CellPhase {
-            cell: c.id.clone(),
-            phase: "build".into(),
-        });
-        result.incremental = Some(!tracked.is_cold());
-        let tb = Instant::now();
-        let mut cmd = crate::build::make_command(&tree.root, &st.bd.path, c, &c.targets);
-        // Keep going past a failing object, so every object's diagnostics are seen each step.
-        cmd.arg("-k");
-        let run = tracked.make(&mut cmd, &c.targets, jobs, &build_log, touched, |line| {
-            let _ = events.send(Event::CellOutput {
-                cell: c.id.clone(),
-                line: line.to_string(),
-            });
-        })?;
-        result.timings.build_s = tb.elapsed().as_secs_f64();
-        rebuilt = run.rebuilt.len();
-        printed = run.printed.len();
-        result.printed = printed;
-        result.diagnostics = tracked.view(&c.targets);
-        if !run.ok {
-            result.verdict = Verdict::Fail;
-            result.failed_stage = Some(Stage::Build);
-            crate::build::sandbox_reason(&mut result, &build_log);
-        }
-    }
-    for d in &mut result.diagnostics {
-        d.cell = c.id.clone();
-        if d.fingerprint.is_empty() {
-            d.fingerprint = diag::fingerprint(d);
-        }
-    }
-    result.errors = result
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    result.warnings = result
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .count();
-    if result.verdict == Verdict::Fail {
-        result.reason = result.diagnostics.iter().find(|d| d.is_error()).map(|d| {
-            let loc = d.location();
-            if loc.is_empty() {
-                d.message.clone()
-            } else {
-                format!("{loc}: {}", d.message)
-            }
-        });
-    }
-    result.timings.total_s = t0.elapsed().as_secs_f64();
-    crate::atomic::write_json(&dir.join("result.json"), &result)?;
-    let _ = events.send(Event::CellFinished {
-        result: Box::new(result.clone()),
-    });
-    Ok((result, rebuilt, printed))
 }

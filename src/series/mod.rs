@@ -9,7 +9,9 @@
 //! copy (locked), build the base, and step forward.
 
 pub mod apply;
+mod cellstep;
 pub mod compare;
+pub mod fast;
 mod gate;
 pub mod locate;
 pub mod mbox;
@@ -112,6 +114,39 @@ impl FailOn {
     }
 }
 
+/// How the patches between the base and the tip are proven (README, "What each mode proves").
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeriesMode {
+    /// Base and tip in full; each patch between compiles only a probe (`fast.rs`). The
+    /// default for cells that build images.
+    Fast,
+    /// Every patch built in full, incrementally (`--every-patch`). Object cells always are.
+    #[default]
+    EveryPatch,
+    /// The base and the whole series only (`--last-only`).
+    LastOnly,
+}
+
+impl SeriesMode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SeriesMode::Fast => "fast",
+            SeriesMode::EveryPatch => "every-patch",
+            SeriesMode::LastOnly => "last-only",
+        }
+    }
+
+    /// What a pass in this mode proves, in one sentence.
+    pub fn proves(&self) -> &'static str {
+        match self {
+            SeriesMode::Fast => "the base and the tip build in full; every patch in between configures and compiles the series' own .c files and one unit of each of the tip's findings, and each finding is put on the first patch whose build shows it (a link or modpost finding of the tip is marked unattributed); it does not prove that the states in between link, or that every dependent of a changed header compiles (--every-patch does)",
+            SeriesMode::EveryPatch => "every patch builds the cells' targets in full (incrementally), and each finding is put on the patch that brought it",
+            SeriesMode::LastOnly => "the base and the whole series build in full; nothing is proven about the patches in between",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GateOptions {
     /// Total make jobs across all cells (one jobserver for the whole gate).
@@ -122,8 +157,8 @@ pub struct GateOptions {
     pub build_root: PathBuf,
     /// Where the working copy lives (`<cache>/series/<base key>/tree`).
     pub cache: PathBuf,
-    /// Build the base and the whole series only.
-    pub last_only: bool,
+    /// Fast (default), every patch, or the whole series at once.
+    pub mode: SeriesMode,
     pub fail_on: FailOn,
     /// Benchmark only: every step in a fresh build dir (removed afterwards).
     pub from_scratch: bool,
@@ -147,6 +182,10 @@ pub struct StepCell {
     pub reappeared: Vec<Diagnostic>,
     /// In the step before, gone now.
     pub fixed: Vec<Diagnostic>,
+    /// Fast mode, a step between base and tip: the only targets this step compiled (its
+    /// `result.diagnostics` are the base's with these units' replaced).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -193,6 +232,10 @@ pub struct Finding {
     /// is known does not gate on those cells.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub known: BTreeMap<String, String>,
+    /// Fast mode: a file-less finding of the tip on a probed cell. It is on the last patch,
+    /// but may come from any patch of the series (`--every-patch` places it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unattributed: bool,
 }
 
 impl Finding {
@@ -240,6 +283,9 @@ pub struct SeriesResult {
     pub working_copy: PathBuf,
     pub series: Series,
     pub last_only: bool,
+    /// The mode that ran: `fast` when at least one cell was probed.
+    #[serde(default)]
+    pub mode: SeriesMode,
     pub fail_on: FailOn,
     pub cells: Vec<String>,
     pub arches: BTreeMap<String, String>,
