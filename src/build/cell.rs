@@ -443,26 +443,7 @@ pub fn sandbox_reason(r: &mut CellResult, log: &Path) {
 }
 
 fn finish(mut r: CellResult, t0: Instant) -> CellResult {
-    r.errors = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    r.warnings = r
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .count();
+    r.count_diagnostics();
     r.timings.total_s = t0.elapsed().as_secs_f64();
-    if r.verdict == Verdict::Fail && r.reason.is_none() {
-        r.reason = r.diagnostics.iter().find(|d| d.is_error()).map(|d| {
-            let loc = d.location();
-            if loc.is_empty() {
-                d.message.clone()
-            } else {
-                format!("{loc}: {}", d.message)
-            }
-        });
-    }
     r
 }

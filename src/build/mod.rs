@@ -169,6 +169,23 @@ impl CellResult {
         }
     }
 
+    /// Count the errors and warnings; a failed result without a reason gets its first
+    /// error's `file:line: message`.
+    pub fn count_diagnostics(&mut self) {
+        let n = |s: Severity| self.diagnostics.iter().filter(|d| d.severity == s).count();
+        (self.errors, self.warnings) = (n(Severity::Error), n(Severity::Warning));
+        if self.verdict == Verdict::Fail && self.reason.is_none() {
+            self.reason = self.diagnostics.iter().find(|d| d.is_error()).map(|d| {
+                let loc = d.location();
+                if loc.is_empty() {
+                    d.message.clone()
+                } else {
+                    format!("{loc}: {}", d.message)
+                }
+            });
+        }
+    }
+
     pub fn first_errors(&self, n: usize) -> Vec<&Diagnostic> {
         self.diagnostics
             .iter()

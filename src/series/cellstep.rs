@@ -5,7 +5,7 @@ use super::compare::{self, Counted};
 use super::{apply, fast, Series};
 use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Tracked, Verdict};
 use crate::diag::state::DiagState;
-use crate::diag::{self, Severity};
+use crate::diag;
 use crate::error::{IoContext, Result};
 use crate::plan::{Cell, Plan};
 use crate::source::SourceTree;
@@ -103,30 +103,10 @@ pub(super) fn build_cell_step(c: &Cell, ctx: &StepCtx, st: &mut CellState) -> Re
     let dir = step_dir.join(&c.id);
     std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
     if st.broken && !first {
-        let result = CellResult {
-            cell: c.id.clone(),
-            arch: c.arch.clone(),
-            toolchain: c.toolchain.family.clone(),
-            config: c.config.label.clone(),
-            targets: c.targets.clone(),
-            config_key: c.config_key(),
-            verdict: Verdict::Skipped,
-            failed_stage: None,
-            reason: Some("the base does not configure".into()),
-            timings: Timings::default(),
-            config_reused: false,
-            incremental: None,
-            printed: 0,
-            errors: 0,
-            warnings: 0,
-            diagnostics: Vec::new(),
-            dir: dir.clone(),
-            build_dir: st.bd.path.clone(),
-            image: None,
-            timeout: None,
-            wrapper: None,
-            sandboxed: jobs.is_sandboxed(),
-        };
+        let mut result = CellResult::configured(c, &dir, &st.bd.path, 0.0, false, Vec::new());
+        result.verdict = Verdict::Skipped;
+        result.reason = Some("the base does not configure".into());
+        result.sandboxed = jobs.is_sandboxed();
         crate::atomic::write_json(&dir.join("result.json"), &result)?;
         return Ok((result, 0, 0));
     }
@@ -202,26 +182,11 @@ fn tally(c: &Cell, result: &mut CellResult) {
             d.fingerprint = diag::fingerprint(d);
         }
     }
-    result.errors = result
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    result.warnings = result
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .count();
+    // A step's reason is its own first error, whatever an earlier step said.
     if result.verdict == Verdict::Fail {
-        result.reason = result.diagnostics.iter().find(|d| d.is_error()).map(|d| {
-            let loc = d.location();
-            if loc.is_empty() {
-                d.message.clone()
-            } else {
-                format!("{loc}: {}", d.message)
-            }
-        });
+        result.reason = None;
     }
+    result.count_diagnostics();
 }
 
 /// Fast mode, right after the base: the whole series on the probed cells (in full, in their
