@@ -56,8 +56,9 @@ enum Cmd {
     /// Every arch of the registry: names, kernel ARCH, compilers, boots, ready here or not
     /// (--packages: every Debian package they need, one a line)
     Arches(arches::ArchesArgs),
-    /// Gate a patch series: the base, then each patch rebuilt incrementally on every cell;
-    /// fail only on new errors or warnings, attributed to the patch that brought them
+    /// Gate a patch series on every cell: base and tip in full, a probe of each patch in
+    /// between (--every-patch: each patch in full); fail only on new errors or warnings,
+    /// attributed to the patch that brought them
     Series {
         #[command(flatten)]
         series: series::Args,

@@ -4,8 +4,8 @@
 use super::compare::{self, Counted};
 use super::{apply, fast, Series};
 use crate::build::{BuildDir, CellResult, Event, Jobs, Stage, Timings, Tracked, Verdict};
-use crate::diag::state::DiagState;
 use crate::diag;
+use crate::diag::state::DiagState;
 use crate::error::{IoContext, Result};
 use crate::plan::{Cell, Plan};
 use crate::source::SourceTree;

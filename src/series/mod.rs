@@ -1,8 +1,9 @@
 //! Series gate: a patch series (mbox, directory of `*.patch`, or git range) applied one patch
 //! at a time on kcross's own working copy of the source, with an incremental rebuild of every
-//! cell after each patch; each step's diagnostics are compared with the step before and with
-//! the base by fingerprint, so only what a patch introduces is reported (and gated on), and
-//! attributed to that patch.
+//! cell after each patch (`--every-patch`), or, by default, the base and the tip in full and a
+//! probe of each patch in between (`fast`); each step's diagnostics are compared with the step
+//! before and with the base by fingerprint, so only what a patch introduces is reported (and
+//! gated on), and attributed to that patch.
 //!
 //! Order of work, so that bad input costs nothing: read the series, prove it applies on the
 //! base (`apply::check_series`, a scratch copy of the touched files), then take the working
