@@ -189,7 +189,8 @@ fn tally(c: &Cell, result: &mut CellResult) {
     result.count_diagnostics();
 }
 
-/// Fast mode, right after the base: the whole series on the probed cells (in full, in their
+/// Fast mode, right after the base (`files`: every file the series touches): the whole series
+/// on the probed cells (in full, in their
 /// own build dirs, into the last step's dir), then the probe of each, then the working copy
 /// back to the base.
 #[allow(clippy::too_many_arguments)]
@@ -202,6 +203,7 @@ pub(super) fn build_tip(
     events: &Sender<Event>,
     note: &dyn Fn(String),
     step_dir: &Path,
+    files: &BTreeSet<String>,
 ) -> Result<()> {
     let n = series.patches.len();
     for p in &series.patches {
@@ -211,18 +213,13 @@ pub(super) fn build_tip(
         "fast mode: the tip ({n} patches) on {} probed cell(s), before the patches in between",
         cells.iter().filter(|c| c.probed).count()
     ));
-    let files: BTreeSet<String> = series
-        .patches
-        .iter()
-        .flat_map(|p| p.files.iter().cloned())
-        .collect();
     let ctx = StepCtx {
         tree: &wc.tree,
         step_dir,
         jobs,
         events,
         first: false,
-        touched: &files,
+        touched: files,
     };
     let built = run_cells(plan, cells, |c, st| {
         if !st.probed {
@@ -241,7 +238,7 @@ pub(super) fn build_tip(
                 .chain(changed.reappeared)
                 .chain(changed.fixed)
                 .collect();
-            st.probe_targets = fast::probe_targets(&st.bd.path, &files, base_state, &t.state, &all);
+            st.probe_targets = fast::probe_targets(&st.bd.path, files, base_state, &t.state, &all);
         }
         Ok(Some(b))
     })?;

@@ -128,6 +128,7 @@ pub fn gate(
                 events,
                 note,
                 &step_dir_of(n),
+                &series_files,
             )?;
             tip_wall = tt.elapsed().as_secs_f64();
             after_tip = series_files.clone();
