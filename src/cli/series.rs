@@ -51,6 +51,10 @@ pub struct Args {
     /// cells are always built at every patch)
     #[arg(long)]
     pub every_patch: bool,
+    /// Fast mode: leave a file-less finding of the tip (link, modpost, make) on the last
+    /// patch, marked unattributed, instead of bisecting it over the series with full builds
+    #[arg(long, conflicts_with_all = ["every_patch", "last_only"])]
+    pub no_bisect: bool,
     /// Benchmark: build every step in a fresh build dir instead of incrementally
     #[arg(long, hide = true)]
     pub from_scratch: bool,
@@ -158,6 +162,7 @@ pub fn run(args: &Args, c: &Common) -> Result<i32> {
         },
         fail_on: args.fail_on.into(),
         from_scratch: args.from_scratch,
+        bisect_unattributed: !args.no_bisect,
         sandbox,
     };
     let (tx, rx) = std::sync::mpsc::channel();

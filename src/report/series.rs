@@ -200,7 +200,15 @@ pub fn verdict(r: &SeriesResult) -> String {
 
 /// Said of a finding the fast mode's probe could not place.
 pub const UNATTRIBUTED: &str =
-    "unattributed: first seen at the tip, from this patch or an earlier one (--every-patch places it)";
+    "unattributed: first seen at the tip, from this patch or an earlier one (without --no-bisect, or with --every-patch, kcross places it)";
+
+/// Said of a file-less finding of the tip that fast mode bisected over the series.
+pub fn bisected(r: &SeriesResult) -> String {
+    format!(
+        "placed by bisecting the series with full builds ({} build(s)): no probe sees a finding without a file",
+        r.bisect_builds.len()
+    )
+}
 
 /// The terminal grid: a row per step (base first), a column per cell, then the findings.
 pub fn grid(r: &SeriesResult) -> String {
@@ -245,6 +253,9 @@ pub fn grid(r: &SeriesResult) -> String {
         }
         if f.unattributed {
             out.push_str(&format!("    {UNATTRIBUTED}\n"));
+        }
+        if f.bisected {
+            out.push_str(&format!("    {}\n", bisected(r)));
         }
     }
     out.push_str(&format!("\nmode {}: {}\n", r.mode.name(), r.mode.proves()));
@@ -388,6 +399,9 @@ pub fn markdown(r: &SeriesResult) -> String {
                     out.push_str(&diag_block(&f.diagnostic, "    "));
                     if f.unattributed {
                         out.push_str(&format!("    ({UNATTRIBUTED})\n"));
+                    }
+                    if f.bisected {
+                        out.push_str(&format!("    ({})\n", bisected(r)));
                     }
                     out.push('\n');
                 }

@@ -5,8 +5,9 @@
 //! base's diagnostics with the probed units' replaced by the probe's, so the usual comparison
 //! attributes each finding to the first patch whose probe shows it.
 //!
-//! What it cannot see: a file-less finding (a link or modpost one) of the tip is put on the
-//! last patch and marked `unattributed`; and the states in between are not proven to link, nor
+//! What it cannot see: a file-less finding (a link, modpost or make one) of the tip; the gate
+//! bisects those with full builds (`place.rs`), or with `--no-bisect` leaves them on the
+//! last patch, marked `unattributed`. And the states in between are not proven to link, nor
 //! every dependent of a changed header to compile. `--every-patch` proves both.
 
 use crate::diag::state::{key_of, object_unit, stem, targets_key, DiagState};

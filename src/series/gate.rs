@@ -3,6 +3,7 @@
 
 use super::cellstep::{build_cell_step, build_tip, probe_step, run_cells, CellState, StepCtx};
 use super::compare::{self, Counted};
+use super::place::{self, PlaceCtx};
 use super::{
     apply, fast, ChangeKind, FailOn, Finding, GateOptions, Series, SeriesMode, SeriesResult, Step,
     StepCell,
@@ -255,6 +256,22 @@ pub fn gate(
             && fast::unplaceable(&f.diagnostic)
             && f.cells.iter().any(|c| probed_cells.contains(c.as_str()));
     }
+    let bisect_builds = if mode == SeriesMode::Fast && opts.bisect_unattributed {
+        let pctx = PlaceCtx {
+            plan,
+            series,
+            jobs: &jobs,
+            events,
+            note,
+            run_dir: &opts.run_dir,
+            probe_root: &probe_root,
+        };
+        let b = place::place(&pctx, &mut wc, &mut cells, &mut findings, &mut steps)?;
+        findings.sort_by_key(|f| f.step);
+        b
+    } else {
+        Vec::new()
+    };
     let arches: BTreeMap<String, String> = plan
         .cells
         .iter()
@@ -293,6 +310,7 @@ pub fn gate(
         jobs: opts.jobs,
         run_dir: opts.run_dir.clone(),
         sandboxed: jobs.is_sandboxed(),
+        bisect_builds,
     })
 }
 
@@ -347,6 +365,7 @@ fn findings(steps: &[Step], plan: &Plan, fail_on: FailOn) -> Vec<Finding> {
                         diagnostic: d.clone(),
                         known: BTreeMap::new(),
                         unattributed: false,
+                        bisected: false,
                     });
                 }
             }

@@ -16,6 +16,7 @@ pub mod fast;
 mod gate;
 pub mod locate;
 pub mod mbox;
+pub mod place;
 pub mod policy;
 
 use crate::build::CellResult;
@@ -141,7 +142,7 @@ impl SeriesMode {
     /// What a pass in this mode proves, in one sentence.
     pub fn proves(&self) -> &'static str {
         match self {
-            SeriesMode::Fast => "the base and the tip build in full; every patch in between configures and compiles the series' own .c files and one unit of each of the tip's findings, and each finding is put on the first patch whose build shows it (a link or modpost finding of the tip is marked unattributed); it does not prove that the states in between link, or that every dependent of a changed header compiles (--every-patch does)",
+            SeriesMode::Fast => "the base and the tip build in full; every patch in between configures and compiles the series' own .c files and one unit of each of the tip's findings, and each finding is put on the first patch whose build shows it (a link, modpost or make finding of the tip, which has no file, is bisected over the series with full builds of the states in between, or with --no-bisect marked unattributed); it does not prove that the states in between link, or that every dependent of a changed header compiles (--every-patch does)",
             SeriesMode::EveryPatch => "every patch builds the cells' targets in full (incrementally), and each finding is put on the patch that brought it",
             SeriesMode::LastOnly => "the base and the whole series build in full; nothing is proven about the patches in between",
         }
@@ -163,6 +164,9 @@ pub struct GateOptions {
     pub fail_on: FailOn,
     /// Benchmark only: every step in a fresh build dir (removed afterwards).
     pub from_scratch: bool,
+    /// Fast mode: bisect the tip's file-less new findings over the series with full builds
+    /// (`place.rs`); off (`--no-bisect`), they stay on the last patch, marked unattributed.
+    pub bisect_unattributed: bool,
     /// Every make in this sandbox, the working copy writable (`kcross series`' default;
     /// `--no-sandbox` turns it off).
     pub sandbox: Option<crate::sandbox::Sandbox>,
@@ -237,6 +241,10 @@ pub struct Finding {
     /// but may come from any patch of the series (`--every-patch` places it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unattributed: bool,
+    /// Fast mode: a file-less finding of the tip that was put on its patch by bisecting the
+    /// series with full builds (`SeriesResult::bisect_builds`), not by a probe.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bisected: bool,
 }
 
 impl Finding {
@@ -305,6 +313,9 @@ pub struct SeriesResult {
     /// Every make ran in the sandbox (each step's cell result says so too).
     #[serde(default)]
     pub sandboxed: bool,
+    /// Fast mode: the full builds that bisected the tip's file-less findings (`place.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bisect_builds: Vec<place::PlaceBuild>,
 }
 
 impl SeriesResult {
