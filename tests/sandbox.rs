@@ -56,7 +56,10 @@ impl Listener {
         }
     }
 
+    /// Connections accepted so far. A connection made just before the caller looked may
+    /// still wait in the backlog (the accept loop sleeps 50 ms when idle): give it time.
     fn seen(&self) -> usize {
+        std::thread::sleep(std::time::Duration::from_millis(250));
         self.seen.load(Ordering::SeqCst)
     }
 }
