@@ -48,6 +48,21 @@ impl CellState {
             probe_targets: Vec::new(),
         }
     }
+
+    /// The probe's build dir of a cell (`slot`: its `probe`; same configuration, under
+    /// `probe_root`), made on first use: the fast mode's probes and its bisect builds share it.
+    pub(super) fn probe_in<'a>(
+        slot: &'a mut Option<Box<CellState>>,
+        probe_root: &Path,
+        tree: &SourceTree,
+        c: &Cell,
+    ) -> &'a mut CellState {
+        slot.get_or_insert_with(|| {
+            Box::new(CellState::new(crate::build::build_dir_for(
+                probe_root, tree, c,
+            )))
+        })
+    }
 }
 
 /// One cell's build of one step: the result (all diagnostics the tree has), units rebuilt,
@@ -272,11 +287,7 @@ pub(super) fn probe_step(
         targets: st.probe_targets.clone(),
         ..c.clone()
     };
-    let probe = st.probe.get_or_insert_with(|| {
-        Box::new(CellState::new(crate::build::build_dir_for(
-            probe_root, ctx.tree, c,
-        )))
-    });
+    let probe = CellState::probe_in(&mut st.probe, probe_root, ctx.tree, c);
     let (mut result, rebuilt, printed) = build_cell_step(&probe_cell, ctx, probe)?;
     let probe_state = probe
         .tracked

@@ -167,13 +167,7 @@ fn build_state(
     let c = &ctx.plan.cells[ci];
     let t0 = Instant::now();
     let step_dir = ctx.run_dir.join("bisect").join(format!("{k:02}"));
-    let probe = st.probe.get_or_insert_with(|| {
-        Box::new(CellState::new(crate::build::build_dir_for(
-            ctx.probe_root,
-            &wc.tree,
-            c,
-        )))
-    });
+    let probe = CellState::probe_in(&mut st.probe, ctx.probe_root, &wc.tree, c);
     let sctx = StepCtx {
         tree: &wc.tree,
         step_dir: &step_dir,
